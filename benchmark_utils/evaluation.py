@@ -1,0 +1,65 @@
+"""Meta-test evaluation: run a learned inner optimizer, report metrics.
+
+Gradient descent on linear tasks is evaluated exactly, in float64 and in log
+scale (:func:`~benchmark_utils.unroll.gd_exact`), whatever the tasks' dtype,
+so that every number in a result page is the true one: losses that leave
+float64's range are +inf (and counted as diverged), their logarithms stay
+finite.
+"""
+
+import math
+
+import torch
+
+from .inner_optimizers import GradientDescent
+from .tasks import LinearTasks
+from .unroll import gd_exact
+
+
+def _mean(x):
+    """Mean as a plain float; +inf if any entry is +inf."""
+    return float(x.mean())
+
+
+def evaluate_gd(tasks, eta, horizon):
+    """Metrics of ``horizon`` GD steps with step ``eta`` on every task.
+
+    Returns plain floats: ``value`` (mean test loss at ``w_T``),
+    ``train_loss``, ``log_objective`` (mean ``(1/T) log`` test loss),
+    ``diverged_fraction`` (share of tasks whose test loss is not finite) and,
+    where the tasks know ``w*``, ``excess_risk`` (mean ``||w_T - w*||^2``).
+    """
+    if not math.isfinite(eta):
+        out = dict(value=math.inf, train_loss=math.inf,
+                   log_objective=math.inf, diverged_fraction=1.0)
+        if tasks.w_star is not None:
+            out["excess_risk"] = math.inf
+        return out
+    it = gd_exact(tasks, eta, horizon)
+    log_test, _ = tasks.test.log_value_and_slope(it)
+    log_train, _ = tasks.train.log_value_and_slope(it)
+    test = torch.exp(log_test)
+    out = dict(
+        value=_mean(test),
+        train_loss=_mean(torch.exp(log_train)),
+        log_objective=_mean(log_test) / horizon,
+        diverged_fraction=_mean((~torch.isfinite(test)).double()),
+    )
+    if tasks.w_star is not None:
+        gap = it.w - tasks.w_star.double() * it.z.unsqueeze(-1)
+        out["excess_risk"] = _mean(
+            torch.exp(2 * it.log_scale + torch.log(gap.square().sum(-1)))
+        )
+    return out
+
+
+def evaluate(tasks, learned, horizon):
+    """Metrics of a :class:`~benchmark_utils.meta_train.LearnedOptimizer`."""
+    if isinstance(learned.optimizer, GradientDescent) and isinstance(
+            tasks, LinearTasks):
+        eta = float(learned.theta)
+        return dict(evaluate_gd(tasks, eta, horizon), step_size=eta)
+    raise TypeError(
+        f"no evaluation for inner optimizer {learned.optimizer!r} on "
+        f"{type(tasks).__name__}"
+    )

@@ -1,0 +1,111 @@
+"""What the step-size solvers share: the meta-problem and the solver base.
+
+:func:`step_size_problem` builds the meta-problem of learning the step size
+of gradient descent (splitting the tasks for train-by-validation);
+:class:`MetaLearningSolver` is the base of the solvers that learn it by
+meta-gradients: a solver file only declares its parameters and, in
+:meth:`~MetaLearningSolver.meta_setup`, its meta-objective, split and
+estimator; this class checks the parameters and runs
+:class:`~benchmark_utils.meta_train.MetaTrainer`, one benchopt iteration per
+meta-step (``sampling_strategy = "callback"``), until ``theta`` stalls
+(:attr:`~benchmark_utils.meta_train.MetaTrainer.stalled`) or benchopt's
+budget (``--timeout``, ``--max-runs``) ends the run.
+
+Shared parameters: ``eta0`` (initial step size, > 0), ``meta_optimizer``
+(see :mod:`benchmark_utils.meta_optimizers`) and ``meta_lr`` (None = the
+meta-optimizer's default).
+"""
+
+import torch
+from benchopt import BaseSolver
+
+from .inner_optimizers import GradientDescent
+from .meta_gradients import get_estimator
+from .meta_objectives import MetaObjective, MetaProblem
+from .meta_optimizers import make_meta_optimizer
+from .meta_train import MetaTrainer
+from .validation import check_float, check_positive
+
+
+def check_split(split, val_fraction):
+    """Check ``split`` and, for "validation", ``val_fraction`` in (0, 1)."""
+    MetaObjective(split=split)
+    if split == "validation":
+        check_float("val_fraction", val_fraction, 0.0, 1.0, True, True)
+
+
+def split_unavailable(tasks, split):
+    """The reason ``split`` cannot be used on ``tasks``, or None."""
+    if split == "validation" and tasks.samples is None:
+        return (f"{tasks.family} tasks have no samples to split into "
+                "training and validation parts")
+    return None
+
+
+def step_size_problem(tasks, horizon, kind, split, val_fraction=None):
+    """The meta-problem of learning GD's step size on ``tasks``.
+
+    ``kind`` and ``split`` choose the meta-objective; for
+    ``split="validation"`` each task's samples are split with
+    ``val_fraction`` (train-by-validation).
+    """
+    objective = MetaObjective(kind, split)
+    if split == "validation":
+        tasks = tasks.split(val_fraction)
+    return MetaProblem(tasks, GradientDescent(), objective, horizon)
+
+
+class MetaLearningSolver(BaseSolver):
+    """Meta-learn the step size of gradient descent on the meta-train tasks.
+
+    Subclasses define ``name``, ``parameters`` and :meth:`meta_setup`. Do not
+    give this class an attribute named like a parameter: benchopt would not
+    overwrite it with the parameter's value.
+    """
+
+    sampling_strategy = "callback"
+
+    def meta_setup(self):
+        """Return a dict with ``kind``, ``split``, ``gradient`` and, for
+        ``split="validation"``, ``val_fraction``."""
+        raise NotImplementedError
+
+    def _checked_setup(self):
+        setup = {"val_fraction": None, **self.meta_setup()}
+        check_positive("eta0", self.eta0)
+        make_meta_optimizer(self.meta_optimizer, self.meta_lr)  # checks both
+        get_estimator(setup["gradient"])
+        MetaObjective(setup["kind"], setup["split"])
+        check_split(setup["split"], setup["val_fraction"])
+        return setup
+
+    def skip(self, tasks, horizon):
+        setup = self._checked_setup()
+        reason = split_unavailable(tasks, setup["split"])
+        if reason is None:
+            problem = step_size_problem(
+                tasks, horizon, setup["kind"], setup["split"],
+                setup["val_fraction"],
+            )
+            reason = get_estimator(setup["gradient"]).unsupported(problem)
+        return reason is not None, reason
+
+    def set_objective(self, tasks, horizon):
+        setup = self._checked_setup()
+        self.problem = step_size_problem(
+            tasks, horizon, setup["kind"], setup["split"],
+            setup["val_fraction"],
+        )
+        self.estimator = get_estimator(setup["gradient"])
+
+    def run(self, callback):
+        self.trainer = MetaTrainer(
+            self.problem, self.estimator,
+            make_meta_optimizer(self.meta_optimizer, self.meta_lr),
+            torch.tensor(float(self.eta0), dtype=torch.float64),
+        )
+        while callback() and not self.trainer.stalled:
+            self.trainer.step()
+
+    def get_result(self):
+        return dict(learned=self.trainer.result())

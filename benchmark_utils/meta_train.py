@@ -1,0 +1,83 @@
+"""The one meta-training loop every meta-learning solver shares.
+
+Each meta-step estimates the meta-gradient at the current ``theta`` and lets
+the meta-optimizer propose the next one. A step whose meta-gradient is not
+finite (the estimator failed: overflow, NaN) or whose proposal is not finite
+is counted in ``failures`` and skipped: ``theta`` stays at its last good
+value, so nothing already learned is lost and no NaN reaches the results.
+
+Meta-training has converged, or is stuck, once ``theta`` has not changed for
+``STALL_PATIENCE`` consecutive meta-steps (:attr:`MetaTrainer.stalled`): the
+solvers stop there. This is a rule on the meta-learner's own state, never on
+meta-test metrics, which would be early stopping on the test set.
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+STALL_PATIENCE = 10
+
+
+@dataclass(frozen=True)
+class LearnedOptimizer:
+    """A solver's result: an inner optimizer and its learned ``theta``.
+
+    ``meta_steps`` meta-gradients were evaluated, ``meta_grad_failures`` of
+    them were non-finite (or led to a non-finite proposal) and skipped.
+    """
+
+    optimizer: object
+    theta: torch.Tensor
+    meta_steps: int = 0
+    meta_grad_failures: int = 0
+
+
+class MetaTrainer:
+    """Meta-train ``theta`` on ``problem`` with ``estimator``.
+
+    ``estimator`` is a module of :mod:`benchmark_utils.meta_gradients`,
+    ``meta_optimizer`` one of :mod:`benchmark_utils.meta_optimizers`.
+    """
+
+    def __init__(self, problem, estimator, meta_optimizer, theta0):
+        self.problem = problem
+        self.estimator = estimator
+        self.meta_optimizer = meta_optimizer
+        self.theta = theta0.detach().clone()
+        self.meta_steps = 0
+        self.failures = 0
+        self.unchanged_steps = 0
+        self.last = None
+
+    def step(self):
+        """One meta-step; returns the estimator's ``MetaGradient``."""
+        meta_grad = self.estimator.estimate(self.problem, self.theta)
+        self.meta_steps += 1
+        self.last = meta_grad
+        proposal = None
+        if bool(torch.isfinite(meta_grad.grad).all()):
+            proposal = self.meta_optimizer.step(
+                self.theta, meta_grad.loss, meta_grad.grad
+            ).detach()
+        if proposal is None or not bool(torch.isfinite(proposal).all()):
+            self.failures += 1
+            proposal = self.theta
+        if torch.equal(proposal, self.theta):
+            self.unchanged_steps += 1
+        else:
+            self.unchanged_steps = 0
+        self.theta = proposal
+        return meta_grad
+
+    @property
+    def stalled(self):
+        """True once theta has not changed for STALL_PATIENCE meta-steps."""
+        return self.unchanged_steps >= STALL_PATIENCE
+
+    def result(self):
+        """A snapshot of what is learned so far."""
+        return LearnedOptimizer(
+            self.problem.optimizer, self.theta.clone(), self.meta_steps,
+            self.failures,
+        )

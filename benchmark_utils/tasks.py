@@ -1,0 +1,340 @@
+"""Task families as batched tensors.
+
+Every task of the step-size story (paper Sections 3 and 4) has losses that
+are quadratic in the parameters ``w``. One class holds them all::
+
+    f_j(w) = 1/2 ||P_j w - q_j||^2 + c_j            (one row j per task)
+
+- quadratic ``1/2 w^T H w`` with ``H = P^T P``: ``q = 0``, ``c = 0``;
+- least-squares training loss ``1/(2n) ||X w - y||^2``: ``P = X / sqrt(n)``,
+  ``q = y / sqrt(n)``;
+- least-squares population loss ``1/2 (||w - w*||^2 + sigma^2)``: ``P = I``
+  (stored as ``None``), ``q = w*``, ``c = sigma^2 / 2``.
+
+Gradient descent on such a loss is linear dynamics in ``w`` (plus a constant),
+which is what makes exact, overflow-free meta-gradients possible (see
+``unroll.gd_exact``). The residual form keeps losses accurate near zero, where
+``1/2 w^T A w - b^T w + c`` would cancel.
+
+A :class:`LinearTasks` batch bundles the start point ``w0``, the loss the
+inner optimizer descends (``train``), the loss reported on meta-test
+(``test``), an optional held-out ``validation`` loss, and, for families made
+of samples, the samples themselves so that a solver can split them.
+"""
+
+from dataclasses import dataclass, replace
+from functools import cached_property
+import math
+
+import torch
+
+from .validation import check_choice, check_float, check_int
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+SPECTRA = ("wishart", "linspace")
+
+
+def _bmv(matrix, vector):
+    """Batched matrix-vector product: (B, m, d) x (B, d) -> (B, m)."""
+    return torch.matmul(matrix, vector.unsqueeze(-1)).squeeze(-1)
+
+
+@dataclass(frozen=True, eq=False)
+class Spectrum:
+    """Eigen-decomposition of a batch of Gram matrices ``A = P^T P``.
+
+    ``A_j = V_j diag(eigvals_j) V_j^T`` with ``V_j`` of shape (d, k) with
+    orthonormal columns (k = min(m, d)), and ``b_j = P_j^T q_j = V_j beta_j``.
+    Always float64: it feeds the exact references.
+    """
+
+    eigvals: torch.Tensor   # (B, k), >= 0
+    basis: torch.Tensor     # (B, d, k)
+    beta: torch.Tensor      # (B, k)
+
+
+@dataclass(frozen=True, eq=False)
+class QuadraticLoss:
+    """Batched ``f_j(w) = 1/2 ||P_j w - q_j||^2 + c_j``."""
+
+    P: torch.Tensor | None  # (B, m, d), None = identity (m = d)
+    q: torch.Tensor         # (B, m)
+    c: torch.Tensor         # (B,)
+    eigen: Spectrum | None = None   # the defining spectrum, when known
+
+    def residual(self, w):
+        """``P w - q``, shape (B, m)."""
+        return (w if self.P is None else _bmv(self.P, w)) - self.q
+
+    def __call__(self, w):
+        """Loss of every task at ``w`` (B, d) -> (B,)."""
+        return 0.5 * self.residual(w).square().sum(-1) + self.c
+
+    def grad(self, w):
+        """``P^T (P w - q)``, shape (B, d)."""
+        r = self.residual(w)
+        return r if self.P is None else _bmv(self.P.transpose(-1, -2), r)
+
+    def to(self, dtype):
+        """This loss stored in ``dtype``; a lower precision drops the
+        defining spectrum, so that exact computations describe the task as
+        stored."""
+        return QuadraticLoss(
+            None if self.P is None else self.P.to(dtype),
+            self.q.to(dtype), self.c.to(dtype),
+            self.eigen if dtype == torch.float64 else None,
+        )
+
+    @property
+    def is_affine(self):
+        """(B,) bool: the task's loss has a linear or constant part."""
+        return (self.q != 0).any(-1) | (self.c != 0)
+
+    @cached_property
+    def float64(self):
+        """This loss in float64 (itself if it already is)."""
+        return self if self.q.dtype == torch.float64 else self.to(torch.float64)
+
+    def log_value_and_slope(self, it):
+        """``log f(w_T)`` and ``d/deta log f(w_T)`` per task, in float64.
+
+        ``it`` is a :class:`~benchmark_utils.unroll.ScaledIterate`:
+        ``w_T = S w``, ``dw_T/deta = S t``. With the scaled residual
+        ``rho = P w - q z`` (``z = 1/S``)::
+
+            f(w_T) = S^2 (1/2 ||rho||^2 + c z^2)
+            d/deta log f(w_T) = <rho, P t> / (1/2 ||rho||^2 + c z^2)
+
+        so both are finite wherever ``f(w_T)`` over- or underflows.
+        """
+        form = self.float64
+        z = it.z.unsqueeze(-1)
+        rho = (it.w if form.P is None else _bmv(form.P, it.w)) - form.q * z
+        drho = it.tangent if form.P is None else _bmv(form.P, it.tangent)
+        scaled = 0.5 * rho.square().sum(-1) + form.c * it.z.square()
+        log_f = 2.0 * it.log_scale + torch.log(scaled)
+        return log_f, (rho * drho).sum(-1) / scaled
+
+    @cached_property
+    def spectrum(self):
+        """:class:`Spectrum` of ``P^T P`` in float64.
+
+        The defining one where the loss was built from its spectrum (then
+        exact for the nominal task, not for ``P`` rounded to the dtype),
+        else computed once from the SVD of ``P``.
+        """
+        if self.eigen is not None:
+            return self.eigen
+        q = self.q.double()
+        if self.P is None:
+            B, d = q.shape
+            eye = torch.eye(d, dtype=torch.float64).expand(B, d, d)
+            return Spectrum(torch.ones(B, d, dtype=torch.float64), eye, q)
+        U, s, Vh = torch.linalg.svd(self.P.double(), full_matrices=False)
+        beta = s * _bmv(U.transpose(-1, -2), q)
+        return Spectrum(s.square(), Vh.transpose(-1, -2), beta)
+
+    def smoothness(self):
+        """(B,) largest eigenvalue L of ``P^T P`` (float64)."""
+        return self.spectrum.eigvals.max(-1).values
+
+
+@dataclass(frozen=True, eq=False)
+class LinearTasks:
+    """A batch of tasks whose losses are :class:`QuadraticLoss` es.
+
+    ``family`` names the task family ("quadratic" or "least_squares").
+    ``samples`` = (X, y) of shapes (B, n, d), (B, n) for families made of
+    samples (needed to split them), else None. ``w_star`` (B, d) is the
+    ground truth where one exists.
+    """
+
+    family: str
+    w0: torch.Tensor                  # (B, d)
+    train: QuadraticLoss
+    test: QuadraticLoss
+    validation: QuadraticLoss | None = None
+    samples: tuple | None = None
+    w_star: torch.Tensor | None = None
+
+    @property
+    def n_tasks(self):
+        return self.w0.shape[0]
+
+    @property
+    def dim(self):
+        return self.w0.shape[1]
+
+    @property
+    def dtype(self):
+        return self.w0.dtype
+
+    @property
+    def is_affine(self):
+        """(B,) bool: some loss of the task has a linear or constant part."""
+        forms = [self.train, self.test, self.validation]
+        out = torch.zeros(self.n_tasks, dtype=torch.bool)
+        for form in forms:
+            if form is not None:
+                out = out | form.is_affine
+        return out
+
+    def eigen_coordinates(self):
+        """``(lambda, c)`` of the training loss, float64 numpy, (B, k) each.
+
+        ``lambda`` are the eigenvalues of ``P^T P`` and ``c_i = <w0, u_i>``
+        the start point's coordinates on its eigenvectors (paper Section 3).
+        """
+        spec = self.train.spectrum
+        coeffs = _bmv(spec.basis.transpose(-1, -2), self.w0.double())
+        return spec.eigvals.numpy(), coeffs.numpy()
+
+    def loss(self, split):
+        """The loss of a split: "train", "validation" or "test"."""
+        form = getattr(self, split)
+        if form is None:
+            raise ValueError(
+                f"these {self.family} tasks have no {split!r} split; "
+                "call LinearTasks.split(val_fraction) first"
+            )
+        return form
+
+    def split(self, val_fraction):
+        """Split each task's samples: GD trains on the first part.
+
+        The first ``n - n_val`` samples, with ``n_val = round(val_fraction
+        * n)``, become the training loss, the last ``n_val`` the validation
+        loss (the paper's train-by-validation, Section 4).
+        """
+        if self.samples is None:
+            raise ValueError(
+                f"{self.family} tasks have no samples to split into a "
+                "training and a validation part"
+            )
+        val_fraction = check_float(
+            "val_fraction", val_fraction, 0.0, 1.0, True, True
+        )
+        X, y = self.samples
+        n = X.shape[1]
+        n_val = int(round(val_fraction * n))
+        if not 1 <= n_val <= n - 1:
+            raise ValueError(
+                f"parameter 'val_fraction' must leave at least one training "
+                f"and one validation sample out of n_samples={n}, got "
+                f"{val_fraction!r} ({n - n_val} train / {n_val} validation)"
+            )
+        return replace(
+            self,
+            train=_sample_loss(X[:, :-n_val], y[:, :-n_val]),
+            validation=_sample_loss(X[:, -n_val:], y[:, -n_val:]),
+            samples=None,
+        )
+
+
+def _sample_loss(X, y):
+    """``1/(2n) ||X w - y||^2`` as a :class:`QuadraticLoss`."""
+    root_n = math.sqrt(X.shape[1])
+    return QuadraticLoss(X / root_n, y / root_n, torch.zeros_like(y[:, 0]))
+
+
+def make_generator(seed):
+    """A torch random generator seeded with ``seed`` (any integer)."""
+    return torch.Generator().manual_seed(int(seed) % (2 ** 63))
+
+
+def quadratic_tasks(eigvals, basis, coeffs, dtype=torch.float64):
+    """Quadratics ``1/2 w^T H w`` with ``H = basis diag(eigvals) basis^T``.
+
+    ``coeffs`` are the start point's coordinates in the eigenbasis
+    (``w0 = basis coeffs``, the paper's ``c_i = <w0, u_i>``). All (B, ...).
+    """
+    eigvals = torch.as_tensor(eigvals, dtype=torch.float64)
+    basis = torch.as_tensor(basis, dtype=torch.float64)
+    coeffs = torch.as_tensor(coeffs, dtype=torch.float64)
+    P = eigvals.sqrt().unsqueeze(-1) * basis.transpose(-1, -2)
+    w0 = _bmv(basis, coeffs)
+    eigen = Spectrum(eigvals, basis, torch.zeros_like(eigvals))
+    return _quadratic_from_factor(P, w0, dtype, eigen)
+
+
+def _quadratic_from_factor(P, w0, dtype, eigen=None):
+    B, m, _ = P.shape
+    loss = QuadraticLoss(
+        P, torch.zeros(B, m, dtype=torch.float64),
+        torch.zeros(B, dtype=torch.float64), eigen,
+    ).to(dtype)
+    return LinearTasks("quadratic", w0.to(dtype), train=loss, test=loss)
+
+
+def make_quadratic_tasks(n_tasks, dim, spectrum, condition_number, gen,
+                         dtype=torch.float64):
+    """Draw ``n_tasks`` quadratics ``f(w) = 1/2 w^T H w`` (paper Section 3).
+
+    - ``wishart``: ``H = X^T X``, X a dim x dim standard Gaussian matrix
+      (not rescaled: L is about 4 dim), ``w0`` standard Gaussian.
+    - ``linspace``: eigenvalues evenly spaced in [1/condition_number, 1]
+      (L = 1), ``w0`` with ``c_i^2 = 1/dim`` on every eigenvector, in a
+      random orthonormal basis per task.
+
+    ``gen`` is the ``torch.Generator`` the tasks are drawn from.
+    """
+    shape = (n_tasks, dim, dim)
+    if spectrum == "wishart":
+        X = torch.randn(shape, generator=gen, dtype=torch.float64)
+        w0 = torch.randn(n_tasks, dim, generator=gen, dtype=torch.float64)
+        return _quadratic_from_factor(X, w0, dtype)
+    eigvals = torch.linspace(1.0, 1.0 / condition_number, dim,
+                             dtype=torch.float64).flip(0)
+    Q, R = torch.linalg.qr(torch.randn(shape, generator=gen,
+                                       dtype=torch.float64))
+    basis = Q * torch.sign(torch.diagonal(R, dim1=-2, dim2=-1)).unsqueeze(-2)
+    coeffs = torch.full((n_tasks, dim), dim ** -0.5, dtype=torch.float64)
+    return quadratic_tasks(eigvals.expand(n_tasks, dim), basis, coeffs, dtype)
+
+
+def make_least_squares_tasks(n_tasks, dim, n_samples, noise, gen,
+                             dtype=torch.float64):
+    """Draw noisy linear-regression tasks (paper Section 4).
+
+    ``w*`` uniform on the unit sphere, ``x ~ N(0, I)``,
+    ``y = <w*, x> + noise * N(0, 1)``; training loss
+    ``1/(2n) sum (y - <w, x>)^2`` over the task's samples, GD from 0; test
+    loss = the exact population loss ``1/2 (||w - w*||^2 + noise^2)``.
+    ``gen`` is the ``torch.Generator`` the tasks are drawn from.
+    """
+    w_star = torch.randn(n_tasks, dim, generator=gen, dtype=torch.float64)
+    w_star = w_star / w_star.norm(dim=-1, keepdim=True)
+    X = torch.randn(n_tasks, n_samples, dim, generator=gen,
+                    dtype=torch.float64)
+    xi = torch.randn(n_tasks, n_samples, generator=gen, dtype=torch.float64)
+    y = _bmv(X, w_star) + noise * xi
+    X, y, w_star = X.to(dtype), y.to(dtype), w_star.to(dtype)
+    test = QuadraticLoss(
+        None, w_star, torch.full((n_tasks,), noise ** 2 / 2, dtype=dtype)
+    )
+    return LinearTasks(
+        "least_squares", torch.zeros_like(w_star), train=_sample_loss(X, y),
+        test=test, samples=(X, y), w_star=w_star,
+    )
+
+
+def check_family_parameters(**params):
+    """Validate a task family's parameters; return them normalised.
+
+    Raises ValueError naming the parameter and its allowed values.
+    """
+    out = {}
+    for key in ("dim", "n_train_tasks", "n_test_tasks", "horizon",
+                "n_samples"):
+        if key in params:
+            out[key] = check_int(key, params[key])
+    if "noise" in params:
+        out["noise"] = check_float("noise", params["noise"], low=0.0)
+    if "spectrum" in params:
+        out["spectrum"] = check_choice("spectrum", params["spectrum"], SPECTRA)
+    if "condition_number" in params:
+        out["condition_number"] = check_float(
+            "condition_number", params["condition_number"], low=1.0
+        )
+    out["dtype"] = DTYPES[check_choice("dtype", params["dtype"], DTYPES)]
+    return out

@@ -1,0 +1,135 @@
+"""Running an inner optimizer for T steps on a batch of tasks.
+
+Two ways, one for each purpose:
+
+- :func:`unroll` is the plain loop, in the tasks' dtype, that autograd can
+  differentiate. It is what the ``backprop`` meta-gradient goes through, with
+  all the numerical trouble the paper describes (overflow for eta > 2/L,
+  underflow for long horizons): it is kept plain on purpose.
+- :func:`gd_exact` gives the same T steps of gradient descent on linear tasks
+  (every :class:`~benchmark_utils.tasks.LinearTasks`) in closed form, with the
+  iterate's derivative in eta, both in log scale: exact and overflow-free for
+  any T, at a cost that does not grow with T. It feeds the ``stable``
+  meta-gradient, the exact references and the objective's evaluation.
+"""
+
+from dataclasses import dataclass
+import math
+
+import torch
+
+from .tasks import _bmv
+
+
+def unroll(tasks, optimizer, theta, horizon):
+    """Final parameters after ``horizon`` steps of ``optimizer`` (B, d).
+
+    Every task starts from ``tasks.w0`` and descends ``tasks.train``;
+    ``theta`` are the optimizer's meta-parameters.
+    """
+    w = tasks.w0
+    state = optimizer.init(w)
+    for _ in range(horizon):
+        w, state = optimizer.update(w, tasks.train.grad(w), state, theta)
+    return w
+
+
+@dataclass(frozen=True, eq=False)
+class ScaledIterate:
+    """GD iterate ``w_T`` and tangent ``dw_T/deta`` in log scale, per task.
+
+    ``w_T = exp(log_scale) * w`` and ``dw_T/deta = exp(log_scale) * tangent``
+    with ``max |w| <= 1``; ``z = exp(-log_scale)`` for tasks whose losses have
+    a linear or constant part (then ``log_scale >= 0``) and 0 for purely
+    quadratic ones, so that ``P w - q z`` is the scaled residual. Float64.
+    """
+
+    log_scale: torch.Tensor   # (B,)
+    w: torch.Tensor           # (B, d)
+    tangent: torch.Tensor     # (B, d)
+    z: torch.Tensor           # (B,)
+
+
+def _signed_exp(sign, log_abs):
+    return sign * torch.exp(log_abs)
+
+
+def _log_abs(x):
+    return torch.log(torch.abs(x))
+
+
+def gd_exact(tasks, eta, horizon):
+    """T steps of GD with step ``eta`` on linear tasks, in closed form.
+
+    With ``A = P^T P = V diag(lambda) V^T`` and ``b = P^T q = V beta`` (the
+    training loss's :class:`~benchmark_utils.tasks.Spectrum`), GD
+    ``w_{k+1} = w_k - eta (A w_k - b)`` keeps the part of ``w0`` outside
+    ``range(V)`` and moves the coordinates ``a = V^T w`` as::
+
+        a_T = r^T a_0 + phi beta,       r = 1 - eta lambda,
+        phi = (1 - r^T) / lambda        (= eta T where lambda = 0),
+        da_T/deta = T r^(T-1) (beta - lambda a_0).
+
+    Every factor is formed from its logarithm (``log|r| = log1p(-eta
+    lambda)`` or ``log(eta lambda - 1)``, ``expm1`` for ``1 - r^T``), and the
+    common scale ``S`` is the largest term's magnitude, so nothing overflows
+    or underflows whatever T: at T = 20000, ``f(w_T)`` can be ``e^-800`` or
+    ``e^+800`` and its logarithm is still exact.
+    """
+    spec = tasks.train.spectrum
+    lam, V, beta = spec.eigvals, spec.basis, spec.beta
+    w0 = tasks.w0.double()
+    a0 = _bmv(V.transpose(-1, -2), w0)
+    T, eta = int(horizon), float(eta)
+    x = eta * lam
+
+    # log|r| and signs of r^T and r^(T-1)
+    log_r = torch.where(x < 1, torch.log1p(-x), torch.log(x - 1))
+    sign_r = torch.sign(1 - x)
+    sign_rT = sign_r ** T
+    sign_rT1 = sign_r ** (T - 1)
+    u = T * log_r                                   # log |r^T|
+    u1 = (T - 1) * log_r if T > 1 else torch.zeros_like(log_r)
+
+    # log|1 - r^T| and its sign, without cancellation
+    pos = sign_rT > 0
+    log_one_minus = torch.where(
+        pos,
+        torch.where(u < 0, torch.log(-torch.expm1(u)),
+                    u + torch.log(-torch.expm1(-u))),
+        torch.logaddexp(torch.zeros_like(u), u),
+    )
+    sign_one_minus = torch.where(pos, -torch.sign(u), torch.ones_like(u))
+    has_lam = lam > 0
+    log_phi = torch.where(
+        has_lam, log_one_minus - torch.log(lam),
+        torch.full_like(lam, math.log(eta * T) if eta > 0 else -math.inf),
+    )
+    sign_phi = torch.where(has_lam, sign_one_minus, torch.ones_like(lam))
+
+    # magnitudes of the two terms of a_T, and the common scale
+    log_transient = u + _log_abs(a0)
+    log_drift = log_phi + _log_abs(beta)
+    log_scale = torch.logaddexp(log_transient, log_drift).amax(-1)
+    w_perp = None
+    if V.shape[-1] < V.shape[-2]:
+        w_perp = w0 - _bmv(V, a0)
+        log_scale = torch.maximum(log_scale, _log_abs(w_perp).amax(-1))
+    affine = tasks.is_affine
+    log_scale = torch.where(affine, log_scale.clamp_min(0.0), log_scale)
+    log_scale = torch.where(torch.isfinite(log_scale), log_scale,
+                            torch.zeros_like(log_scale))
+    ls = log_scale.unsqueeze(-1)
+
+    a_T = (
+        _signed_exp(sign_rT * torch.sign(a0), log_transient - ls)
+        + _signed_exp(sign_phi * torch.sign(beta), log_drift - ls)
+    )
+    slope = beta - lam * a0
+    da_T = T * _signed_exp(sign_rT1 * torch.sign(slope),
+                           u1 + _log_abs(slope) - ls)
+    w = _bmv(V, a_T)
+    if w_perp is not None:
+        w = w + _signed_exp(torch.sign(w_perp), _log_abs(w_perp) - ls)
+    z = torch.where(affine, torch.exp(-log_scale), torch.zeros_like(log_scale))
+    return ScaledIterate(log_scale, w, _bmv(V, da_T), z)

@@ -1,0 +1,48 @@
+from benchopt import BaseDataset
+
+from benchmark_utils.tasks import (
+    check_family_parameters, make_generator, make_least_squares_tasks,
+)
+
+
+class Dataset(BaseDataset):
+    """Noisy linear regression tasks (paper Section 4).
+
+    ``w*`` uniform on the unit sphere of R^dim, ``x ~ N(0, I)``,
+    ``y = <w*, x> + noise * N(0, 1)``; the inner loop runs GD from 0 on
+    ``1/2 mean (y - <w, x>)^2`` over the task's ``n_samples`` samples (a
+    meta-test task on all of them); ``value`` is the exact population loss.
+    """
+
+    name = "least_squares"
+    requirements = ["pip::torch"]
+    parameters = {
+        "dim": [200],
+        "n_samples": [100],
+        "noise": [1.0],
+        "horizon": [40],
+        "n_train_tasks": [20],
+        "n_test_tasks": [20],
+        "dtype": ["float64"],
+    }
+    test_parameters = {
+        "dim": [10], "n_samples": [6], "n_train_tasks": [3],
+        "n_test_tasks": [3], "horizon": [10],
+    }
+
+    def get_data(self):
+        p = check_family_parameters(
+            dim=self.dim, n_samples=self.n_samples, noise=self.noise,
+            horizon=self.horizon, n_train_tasks=self.n_train_tasks,
+            n_test_tasks=self.n_test_tasks, dtype=self.dtype,
+        )
+        gen = make_generator(self.get_seed(use_repetition=True))
+
+        def draw(n_tasks):
+            return make_least_squares_tasks(
+                n_tasks, p["dim"], p["n_samples"], p["noise"], gen,
+                p["dtype"],
+            )
+
+        return dict(train_tasks=draw(p["n_train_tasks"]),
+                    test_tasks=draw(p["n_test_tasks"]), horizon=p["horizon"])

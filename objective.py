@@ -1,0 +1,78 @@
+import torch
+from benchopt import BaseObjective
+from benchopt.stopping_criterion import NoCriterion
+
+from benchmark_utils.evaluation import evaluate
+from benchmark_utils.inner_optimizers import GradientDescent
+from benchmark_utils.meta_train import LearnedOptimizer
+from benchmark_utils.quadratic_theory import optimal_step_size
+
+
+class Objective(BaseObjective):
+    """Meta-optimization: learn an inner optimizer on meta-train tasks.
+
+    The dataset gives a task family: meta-train tasks (handed to solvers),
+    held-out meta-test tasks and the horizon T. A solver returns a
+    ``LearnedOptimizer``; ``evaluate_result`` runs it T steps on every
+    meta-test task and reports:
+
+    - ``value``: mean meta-test loss at ``w_T`` (quadratic: ``f(w_T)``;
+      least squares: the population loss ``1/2 (||w_T - w*||^2 + sigma^2)``),
+      +inf when it leaves float64's range;
+    - ``train_loss``: mean inner training loss at ``w_T``;
+    - ``log_objective``: mean ``(1/T) log`` meta-test loss, computed in log
+      space, finite wherever ``value`` over- or underflows;
+    - ``diverged_fraction``: share of meta-test tasks whose loss is not finite;
+    - ``step_size``: the learned eta;
+    - ``meta_grad_failures``: meta-steps whose meta-gradient was not finite
+      (skipped by the meta-training loop);
+    - quadratics: ``eta_star``, the exact minimiser of the mean over
+      meta-train tasks of ``(1/T) log f(w_T)``, and ``step_size_rel_error``
+      ``= |eta - eta*| / eta*``;
+    - least squares: ``excess_risk``, mean ``||w_T - w*||^2``.
+
+    Stopping: benchopt never stops a run on these meta-test metrics (that
+    would be early stopping on the test set, and would cut short the
+    train-by-train runs whose test loss rises as they overfit, or discard a
+    run whose first ``value`` is inf as "diverged"). A meta-learning solver
+    stops once its learned theta has not changed for 10 meta-steps
+    (converged, or stuck on failing meta-gradients), at ``--timeout``, or
+    after ``--max-runs`` evaluations.
+    """
+
+    name = "meta-optimization"
+    min_benchopt_version = "1.10"
+    requirements = ["pip::torch", "scipy"]
+
+    sampling_strategy = "callback"
+    stopping_criterion = NoCriterion()
+    test_config = {"dataset": {"name": ["quadratic", "least_squares"]}}
+
+    def set_data(self, train_tasks, test_tasks, horizon):
+        self.train_tasks, self.test_tasks = train_tasks, test_tasks
+        self.horizon = horizon
+        self.eta_star = None
+        if train_tasks.family == "quadratic":
+            self.eta_star = optimal_step_size(
+                *train_tasks.eigen_coordinates(), horizon
+            )
+
+    def get_objective(self):
+        return dict(tasks=self.train_tasks, horizon=self.horizon)
+
+    def evaluate_result(self, learned):
+        metrics = evaluate(self.test_tasks, learned, self.horizon)
+        metrics["meta_grad_failures"] = float(learned.meta_grad_failures)
+        if self.eta_star is not None:
+            metrics["eta_star"] = self.eta_star
+            metrics["step_size_rel_error"] = (
+                abs(metrics["step_size"] - self.eta_star) / self.eta_star
+            )
+        return metrics
+
+    def get_one_result(self):
+        # GD with the classic safe step 1/L of the meta-train tasks
+        eta = 1.0 / float(self.train_tasks.train.smoothness().max())
+        return dict(learned=LearnedOptimizer(
+            GradientDescent(), torch.tensor(eta, dtype=torch.float64)
+        ))

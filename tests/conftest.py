@@ -1,0 +1,58 @@
+"""Shared helpers: load the benchmark's classes the way benchopt does."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from benchopt.benchmark import Benchmark
+from benchopt.utils.run_context import RunContext
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def bench():
+    return Benchmark(ROOT)
+
+
+def _component(classes, name):
+    (cls,) = [c for c in classes if c.name == name]
+    return cls
+
+
+def make_dataset(benchmark, name, **params):
+    """A dataset instance, through benchopt's parameter grid."""
+    return _component(benchmark.get_datasets(), name).get_instance(**params)
+
+
+def make_solver(benchmark, name, **params):
+    return _component(benchmark.get_solvers(), name).get_instance(**params)
+
+
+def make_objective(benchmark, dataset, repetition=0):
+    """The objective with ``dataset``'s data set, seeded as in a run."""
+    objective = benchmark.get_benchmark_objective().get_instance()
+    RunContext().set_run_context(objective, dataset, "tests",
+                                 repetition=repetition, base_seed=0)
+    objective.set_data(**dataset.get_data())
+    return objective
+
+
+def run_solver(benchmark, obj, solver_name, max_meta_steps=200, **params):
+    """Run a solver on objective ``obj`` like benchopt's callback loop, for
+    at most ``max_meta_steps`` meta-steps; return (solver, metrics)."""
+    solver = make_solver(benchmark, solver_name, **params)
+    skip, reason = solver.skip(**obj.get_objective())
+    assert not skip, reason
+    solver.set_objective(**obj.get_objective())
+    calls = iter(range(max_meta_steps + 1))
+
+    def callback():
+        return next(calls, None) is not None
+
+    solver.run(callback)
+    return solver, obj.evaluate_result(**solver.get_result())
+
+
+def float64(x):
+    return torch.as_tensor(x, dtype=torch.float64)

@@ -1,0 +1,90 @@
+"""Meta-optimizers and the meta-training loop's failure handling."""
+
+import math
+
+import torch
+
+from benchmark_utils.meta_optimizers import (
+    BracketingBrent, ProjectedGD, make_meta_optimizer,
+)
+from benchmark_utils.meta_objectives import MetaGradient
+from benchmark_utils.meta_train import STALL_PATIENCE, MetaTrainer
+from conftest import float64
+
+
+def minimise(optimizer, grad_fn, eta0, steps):
+    eta = float64(eta0)
+    for _ in range(steps):
+        eta = optimizer.step(eta, None, float64(grad_fn(float(eta))))
+    return float(eta)
+
+
+def test_brent_finds_the_minimiser_of_a_quasi_convex_function():
+    # F(eta) = log(1 + (log eta - log 3)^2): quasi-convex in eta, min at 3
+    def grad(eta):
+        u = math.log(eta / 3)
+        return 2 * u / (1 + u * u) / eta
+
+    for eta0 in (1e-6, 0.1, 3.5, 1e4):
+        assert abs(minimise(BracketingBrent(1.0), grad, eta0, 60) - 3) < 1e-9
+
+
+def test_brent_handles_a_step_like_derivative():
+    """Long horizons make F' nearly a step at eta*: bisection steps in."""
+    def grad(eta):
+        return -1.0 if eta < 0.7 else 2.0
+
+    assert abs(minimise(BracketingBrent(1.0), grad, 10.0, 80) - 0.7) < 1e-9
+
+
+def test_projected_gd_is_the_papers_rule():
+    opt = ProjectedGD(0.5)
+    eta = opt.step(float64(1.0), None, float64(1.0))      # k = 1
+    assert float(eta) == 0.5
+    eta = opt.step(eta, None, float64(4.0))              # k = 2: projected
+    assert float(eta) == 0.0
+
+
+def test_default_learning_rates():
+    assert make_meta_optimizer("brent").lr == 1.0
+    assert make_meta_optimizer("projected-gd").lr == 0.01
+    assert make_meta_optimizer("projected-gd", 0.3).lr == 0.3
+
+
+class _Scripted:
+    """An estimator whose meta-gradients are given in advance."""
+
+    def __init__(self, grads):
+        self.grads = iter(grads)
+
+    def estimate(self, problem, theta):
+        return MetaGradient(0.0, float64(next(self.grads)))
+
+
+def test_trainer_counts_and_skips_non_finite_meta_gradients():
+    grads = [math.nan, 1.0, math.inf, 1.0]
+    trainer = MetaTrainer(None, _Scripted(grads), ProjectedGD(0.1),
+                          float64(1.0))
+    for _ in grads:
+        trainer.step()
+    assert trainer.failures == 2
+    assert math.isfinite(float(trainer.theta))
+    assert float(trainer.theta) < 1.0
+
+
+def test_trainer_rejects_a_non_finite_proposal():
+    trainer = MetaTrainer(None, _Scripted([-1e308] * 2), ProjectedGD(1e10),
+                          float64(1.0))
+    trainer.step()
+    assert trainer.failures == 1 and float(trainer.theta) == 1.0
+
+
+def test_trainer_stalls_when_theta_stops_moving():
+    trainer = MetaTrainer(None, _Scripted([math.nan] * 50), ProjectedGD(1.0),
+                          float64(1.0))
+    steps = 0
+    while not trainer.stalled:
+        trainer.step()
+        steps += 1
+    assert steps == STALL_PATIENCE
+    assert torch.equal(trainer.theta, float64(1.0))

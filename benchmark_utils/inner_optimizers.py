@@ -17,8 +17,6 @@ from dataclasses import dataclass
 class GradientDescent:
     """``w_{k+1} = w_k - eta * grad f(w_k)``, ``theta = eta`` (a scalar)."""
 
-    name = "gd"
-
     def init(self, params):
         return ()
 

@@ -1,7 +1,8 @@
 """Meta-optimizers for a scalar step size: ``theta_next = opt.step(...)``.
 
 Each has ``step(theta, loss, grad) -> theta_next`` and a ``default_lr`` used
-when the solver's ``meta_lr`` is None.
+when the solver's ``meta_lr`` is None. ``grad`` is None when the estimator
+failed at ``theta`` (a non-finite meta-gradient): each says what it does then.
 
 - ``brent`` (default): a safeguarded one-dimensional root finder on the
   meta-objective's derivative in ``log eta``. The log objective has a bounded
@@ -21,10 +22,15 @@ import torch
 from .validation import check_choice, check_optional_positive
 
 _EPS = 2.0 ** -52
+_X_MAX = 700.0          # |log eta| bound: exp(700) ~ 1e304
 
 
 class ProjectedGD:
-    """``eta_{k+1} = max(0, eta_k - lr / sqrt(k) * g_k)``."""
+    """``eta_{k+1} = max(0, eta_k - lr / sqrt(k) * g_k)``.
+
+    A failed meta-gradient counts as zero (eta stays), as the paper's
+    TensorFlow baseline zeroes non-finite gradients.
+    """
 
     default_lr = 0.01
 
@@ -34,23 +40,36 @@ class ProjectedGD:
 
     def step(self, theta, loss, grad):
         self.k += 1
+        if grad is None:
+            return theta
         return (theta - self.lr / math.sqrt(self.k) * grad).clamp_min(0.0)
 
 
+def _evaluate(x_good, x_new):
+    """Yield ``x_new`` until its ``g`` comes back; where the estimator fails
+    (``g`` is None), retry halfway back toward ``x_good``."""
+    while True:
+        g = yield x_new
+        if g is not None:
+            return x_new, g
+        x_new = 0.5 * (x_good + x_new)
+
+
 def _bracket_then_brent(x, g, step, xtol):
-    """Generator of the points to evaluate; ``send`` it each point's ``g``.
+    """Generator of the points to evaluate; ``send`` it each point's ``g``
+    (None where the estimator failed: see :func:`_evaluate`).
 
     Bracketing: move ``x`` downhill by ``step``, doubling it, until ``g``
     changes sign. Then Brent's method (inverse quadratic interpolation and
     secant steps, with bisection whenever they do not shrink the bracket
     fast enough) to the root of ``g`` within ``xtol``; after that it keeps
-    yielding its final point.
+    yielding its final point. Points stay in [-700, 700] (eta finite).
     """
     direction = -math.copysign(1.0, g)
     while True:
-        x_new = x + direction * step
-        g_new = yield x_new
-        step *= 2
+        target = min(max(x + direction * step, -_X_MAX), _X_MAX)
+        x_new, g_new = yield from _evaluate(x, target)
+        step = 2 * abs(x_new - x)
         if g_new == 0 or (g_new > 0) != (g > 0):
             break
         x, g = x_new, g_new
@@ -87,8 +106,9 @@ def _bracket_then_brent(x, g, step, xtol):
         else:
             d = e = xm               # bisection
         a, fa = b, fb
-        b += d if abs(d) > tol else math.copysign(tol, xm)
-        fb = yield b
+        b, fb = yield from _evaluate(
+            a, a + (d if abs(d) > tol else math.copysign(tol, xm))
+        )
 
 
 class BracketingBrent:
@@ -98,7 +118,9 @@ class BracketingBrent:
     minimiser is bracketed). Only the sign and value of ``g`` are used: the
     log objective's minimiser is unique (quasi-convexity), so the sign says
     on which side of it a point lies, and the bracket never loses it.
-    Converges to ``xtol`` = 1e-12 in ``log eta``, then stays there.
+    Converges to ``xtol`` = 1e-12 in ``log eta``, then stays there. Where the
+    estimator fails at a trial point, the next trial is halfway back to the
+    last point where it did not.
     """
 
     default_lr = 1.0
@@ -110,16 +132,16 @@ class BracketingBrent:
 
     def step(self, theta, loss, grad):
         eta = float(theta)
-        g = eta * float(grad)
+        g = None if grad is None else eta * float(grad)
         if self.search is None:
-            if g == 0.0 or eta <= 0.0:
+            if g is None or g == 0.0 or eta <= 0.0:
                 return theta
             self.search = _bracket_then_brent(math.log(eta), g, self.lr,
                                               self.xtol)
             x_new = next(self.search)
         else:
             x_new = self.search.send(g)
-        return torch.exp(torch.full_like(theta, x_new))  # inf: rejected
+        return torch.exp(torch.full_like(theta, x_new))
 
 
 META_OPTIMIZERS = {"brent": BracketingBrent, "projected-gd": ProjectedGD}

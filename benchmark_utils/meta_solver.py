@@ -27,9 +27,10 @@ from .meta_train import MetaTrainer
 from .validation import check_float, check_positive
 
 
-def check_split(split, val_fraction):
-    """Check ``split`` and, for "validation", ``val_fraction`` in (0, 1)."""
-    MetaObjective(split=split)
+def check_meta_objective(kind, split, val_fraction):
+    """Check the meta-objective's ``kind``, ``split`` and, for
+    ``split="validation"``, ``val_fraction`` in (0, 1)."""
+    MetaObjective(kind, split)
     if split == "validation":
         check_float("val_fraction", val_fraction, 0.0, 1.0, True, True)
 
@@ -75,8 +76,8 @@ class MetaLearningSolver(BaseSolver):
         check_positive("eta0", self.eta0)
         make_meta_optimizer(self.meta_optimizer, self.meta_lr)  # checks both
         get_estimator(setup["gradient"])
-        MetaObjective(setup["kind"], setup["split"])
-        check_split(setup["split"], setup["val_fraction"])
+        check_meta_objective(setup["kind"], setup["split"],
+                             setup["val_fraction"])
         return setup
 
     def skip(self, tasks, horizon):

@@ -1,10 +1,12 @@
 """The one meta-training loop every meta-learning solver shares.
 
 Each meta-step estimates the meta-gradient at the current ``theta`` and lets
-the meta-optimizer propose the next one. A step whose meta-gradient is not
-finite (the estimator failed: overflow, NaN) or whose proposal is not finite
-is counted in ``failures`` and skipped: ``theta`` stays at its last good
-value, so nothing already learned is lost and no NaN reaches the results.
+the meta-optimizer propose the next one. A meta-gradient that is not finite
+(the estimator failed: overflow, NaN) is counted in ``failures`` and never
+averaged in: the meta-optimizer is told (``grad=None``) and decides where to
+go (stay, or retreat toward its last good point). A proposal that is not
+finite is counted too and rejected: ``theta`` is always finite, so nothing
+already learned is lost and no NaN reaches the results.
 
 Meta-training has converged, or is stuck, once ``theta`` has not changed for
 ``STALL_PATIENCE`` consecutive meta-steps (:attr:`MetaTrainer.stalled`): the
@@ -55,13 +57,16 @@ class MetaTrainer:
         meta_grad = self.estimator.estimate(self.problem, self.theta)
         self.meta_steps += 1
         self.last = meta_grad
-        proposal = None
-        if bool(torch.isfinite(meta_grad.grad).all()):
-            proposal = self.meta_optimizer.step(
-                self.theta, meta_grad.loss, meta_grad.grad
-            ).detach()
-        if proposal is None or not bool(torch.isfinite(proposal).all()):
+        grad = meta_grad.grad
+        if not bool(torch.isfinite(grad).all()):
+            grad = None
+        proposal = self.meta_optimizer.step(
+            self.theta, meta_grad.loss, grad
+        ).detach()
+        finite = bool(torch.isfinite(proposal).all())
+        if grad is None or not finite:
             self.failures += 1
+        if not finite:
             proposal = self.theta
         if torch.equal(proposal, self.theta):
             self.unchanged_steps += 1

@@ -34,7 +34,7 @@ DTYPES = {"float64": torch.float64, "float32": torch.float32}
 SPECTRA = ("wishart", "linspace")
 
 
-def _bmv(matrix, vector):
+def bmv(matrix, vector):
     """Batched matrix-vector product: (B, m, d) x (B, d) -> (B, m)."""
     return torch.matmul(matrix, vector.unsqueeze(-1)).squeeze(-1)
 
@@ -64,7 +64,7 @@ class QuadraticLoss:
 
     def residual(self, w):
         """``P w - q``, shape (B, m)."""
-        return (w if self.P is None else _bmv(self.P, w)) - self.q
+        return (w if self.P is None else bmv(self.P, w)) - self.q
 
     def __call__(self, w):
         """Loss of every task at ``w`` (B, d) -> (B,)."""
@@ -73,7 +73,7 @@ class QuadraticLoss:
     def grad(self, w):
         """``P^T (P w - q)``, shape (B, d)."""
         r = self.residual(w)
-        return r if self.P is None else _bmv(self.P.transpose(-1, -2), r)
+        return r if self.P is None else bmv(self.P.transpose(-1, -2), r)
 
     def to(self, dtype):
         """This loss stored in ``dtype``; a lower precision drops the
@@ -109,8 +109,8 @@ class QuadraticLoss:
         """
         form = self.float64
         z = it.z.unsqueeze(-1)
-        rho = (it.w if form.P is None else _bmv(form.P, it.w)) - form.q * z
-        drho = it.tangent if form.P is None else _bmv(form.P, it.tangent)
+        rho = (it.w if form.P is None else bmv(form.P, it.w)) - form.q * z
+        drho = it.tangent if form.P is None else bmv(form.P, it.tangent)
         scaled = 0.5 * rho.square().sum(-1) + form.c * it.z.square()
         log_f = 2.0 * it.log_scale + torch.log(scaled)
         return log_f, (rho * drho).sum(-1) / scaled
@@ -130,9 +130,14 @@ class QuadraticLoss:
             B, d = q.shape
             eye = torch.eye(d, dtype=torch.float64).expand(B, d, d)
             return Spectrum(torch.ones(B, d, dtype=torch.float64), eye, q)
-        U, s, Vh = torch.linalg.svd(self.P.double(), full_matrices=False)
-        beta = s * _bmv(U.transpose(-1, -2), q)
-        return Spectrum(s.square(), Vh.transpose(-1, -2), beta)
+        eigvals, bases, betas = [], [], []
+        for P, q_j in zip(self.P.double(), q):   # one task at a time: the
+            U, s, Vh = torch.linalg.svd(P, full_matrices=False)  # U is m x k
+            eigvals.append(s.square())
+            bases.append(Vh.T)
+            betas.append(s * (U.T @ q_j))
+        return Spectrum(torch.stack(eigvals), torch.stack(bases),
+                        torch.stack(betas))
 
     def smoothness(self):
         """(B,) largest eigenvalue L of ``P^T P`` (float64)."""
@@ -162,10 +167,6 @@ class LinearTasks:
         return self.w0.shape[0]
 
     @property
-    def dim(self):
-        return self.w0.shape[1]
-
-    @property
     def dtype(self):
         return self.w0.dtype
 
@@ -186,7 +187,7 @@ class LinearTasks:
         the start point's coordinates on its eigenvectors (paper Section 3).
         """
         spec = self.train.spectrum
-        coeffs = _bmv(spec.basis.transpose(-1, -2), self.w0.double())
+        coeffs = bmv(spec.basis.transpose(-1, -2), self.w0.double())
         return spec.eigvals.numpy(), coeffs.numpy()
 
     def loss(self, split):
@@ -252,7 +253,7 @@ def quadratic_tasks(eigvals, basis, coeffs, dtype=torch.float64):
     basis = torch.as_tensor(basis, dtype=torch.float64)
     coeffs = torch.as_tensor(coeffs, dtype=torch.float64)
     P = eigvals.sqrt().unsqueeze(-1) * basis.transpose(-1, -2)
-    w0 = _bmv(basis, coeffs)
+    w0 = bmv(basis, coeffs)
     eigen = Spectrum(eigvals, basis, torch.zeros_like(eigvals))
     return _quadratic_from_factor(P, w0, dtype, eigen)
 
@@ -307,7 +308,7 @@ def make_least_squares_tasks(n_tasks, dim, n_samples, noise, gen,
     X = torch.randn(n_tasks, n_samples, dim, generator=gen,
                     dtype=torch.float64)
     xi = torch.randn(n_tasks, n_samples, generator=gen, dtype=torch.float64)
-    y = _bmv(X, w_star) + noise * xi
+    y = bmv(X, w_star) + noise * xi
     X, y, w_star = X.to(dtype), y.to(dtype), w_star.to(dtype)
     test = QuadraticLoss(
         None, w_star, torch.full((n_tasks,), noise ** 2 / 2, dtype=dtype)

@@ -18,7 +18,7 @@ import math
 
 import torch
 
-from .tasks import _bmv
+from .tasks import bmv
 
 
 def unroll(tasks, optimizer, theta, horizon):
@@ -79,7 +79,7 @@ def gd_exact(tasks, eta, horizon):
     spec = tasks.train.spectrum
     lam, V, beta = spec.eigvals, spec.basis, spec.beta
     w0 = tasks.w0.double()
-    a0 = _bmv(V.transpose(-1, -2), w0)
+    a0 = bmv(V.transpose(-1, -2), w0)
     T, eta = int(horizon), float(eta)
     x = eta * lam
 
@@ -113,7 +113,7 @@ def gd_exact(tasks, eta, horizon):
     log_scale = torch.logaddexp(log_transient, log_drift).amax(-1)
     w_perp = None
     if V.shape[-1] < V.shape[-2]:
-        w_perp = w0 - _bmv(V, a0)
+        w_perp = w0 - bmv(V, a0)
         log_scale = torch.maximum(log_scale, _log_abs(w_perp).amax(-1))
     affine = tasks.is_affine
     log_scale = torch.where(affine, log_scale.clamp_min(0.0), log_scale)
@@ -128,8 +128,8 @@ def gd_exact(tasks, eta, horizon):
     slope = beta - lam * a0
     da_T = T * _signed_exp(sign_rT1 * torch.sign(slope),
                            u1 + _log_abs(slope) - ls)
-    w = _bmv(V, a_T)
+    w = bmv(V, a_T)
     if w_perp is not None:
         w = w + _signed_exp(torch.sign(w_perp), _log_abs(w_perp) - ls)
     z = torch.where(affine, torch.exp(-log_scale), torch.zeros_like(log_scale))
-    return ScaledIterate(log_scale, w, _bmv(V, da_T), z)
+    return ScaledIterate(log_scale, w, bmv(V, da_T), z)

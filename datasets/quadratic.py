@@ -23,7 +23,7 @@ class Dataset(BaseDataset):
         "spectrum": ["wishart", "linspace"],
         "dim": [20],
         "condition_number": [100.0],
-        "horizon": [80],
+        "horizon": [80, 1000],
         "n_train_tasks": [1],
         "n_test_tasks": [1],
         "dtype": ["float64"],

@@ -5,7 +5,7 @@ from benchopt.stopping_criterion import SingleRunCriterion
 
 from benchmark_utils.meta_gradients import stable
 from benchmark_utils.meta_solver import (
-    check_split, split_unavailable, step_size_problem,
+    check_meta_objective, split_unavailable, step_size_problem,
 )
 from benchmark_utils.meta_train import LearnedOptimizer
 from benchmark_utils.validation import check_int, check_positive
@@ -33,7 +33,7 @@ class Solver(BaseSolver):
     }
 
     def _check(self):
-        check_split(self.split, self.val_fraction)
+        check_meta_objective(self.objective, self.split, self.val_fraction)
         low = check_positive("grid_min", self.grid_min)
         high = check_positive("grid_max", self.grid_max)
         if high < low:

@@ -53,6 +53,8 @@ SOLVER_CASES = [
      "at least one training and one validation sample"),
     ("grid-search", dict(split="test"), "split",
      "one of 'train', 'validation'"),
+    ("grid-search", dict(objective="mse"), "objective",
+     "one of 'naive', 'log'"),
     ("grid-search", dict(grid_size=0), "grid_size", "integer >= 1"),
     ("grid-search", dict(grid_min=-1.0), "grid_min", r"\(0, \+inf\)"),
     ("grid-search", dict(grid_min=1.0, grid_max=0.1), "grid_max",

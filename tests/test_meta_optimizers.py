@@ -15,7 +15,8 @@ from conftest import float64
 def minimise(optimizer, grad_fn, eta0, steps):
     eta = float64(eta0)
     for _ in range(steps):
-        eta = optimizer.step(eta, None, float64(grad_fn(float(eta))))
+        g = grad_fn(float(eta))
+        eta = optimizer.step(eta, None, None if g is None else float64(g))
     return float(eta)
 
 
@@ -37,12 +38,22 @@ def test_brent_handles_a_step_like_derivative():
     assert abs(minimise(BracketingBrent(1.0), grad, 10.0, 80) - 0.7) < 1e-9
 
 
+def test_brent_retreats_from_points_where_the_estimator_fails():
+    """Like backprop past 2/L at long horizons: no gradient above eta = 5;
+    the bracketing step from 0.1 overshoots it, then comes back."""
+    def grad(eta):
+        return None if eta > 5 else math.log(eta / 3) / eta
+
+    assert abs(minimise(BracketingBrent(2.0), grad, 0.1, 80) - 3) < 1e-9
+
+
 def test_projected_gd_is_the_papers_rule():
     opt = ProjectedGD(0.5)
     eta = opt.step(float64(1.0), None, float64(1.0))      # k = 1
     assert float(eta) == 0.5
     eta = opt.step(eta, None, float64(4.0))              # k = 2: projected
     assert float(eta) == 0.0
+    assert float(opt.step(float64(0.7), None, None)) == 0.7  # failed: stay
 
 
 def test_default_learning_rates():

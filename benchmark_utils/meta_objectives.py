@@ -69,7 +69,7 @@ class MetaGradient:
     """What an estimator returns: the meta-loss and its gradient in theta.
 
     Either may be non-finite when the estimator fails; the meta-training
-    loop counts and skips such steps.
+    loop counts such steps as failures, whichever of the two it is.
     """
 
     loss: float

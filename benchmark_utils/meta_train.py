@@ -1,9 +1,10 @@
 """The one meta-training loop every meta-learning solver shares.
 
 Each meta-step estimates the meta-gradient at the current ``theta`` and lets
-the meta-optimizer propose the next one. A meta-gradient that is not finite
-(the estimator failed: overflow, NaN) is counted in ``failures`` and never
-averaged in: the meta-optimizer is told (``grad=None``) and decides where to
+the meta-optimizer propose the next one. A meta-step whose meta-loss or
+meta-gradient is not finite (the estimator failed: overflow, NaN; a finite
+gradient of an infinite loss is no gradient) is counted in ``failures`` and
+never averaged in: the meta-optimizer is told (``grad=None``) and decides where to
 go (stay, or retreat toward its last good point). A proposal that is not
 finite is counted too and rejected: ``theta`` is always finite, so nothing
 already learned is lost and no NaN reaches the results.
@@ -15,6 +16,7 @@ meta-test metrics, which would be early stopping on the test set.
 """
 
 from dataclasses import dataclass
+import math
 
 import torch
 
@@ -58,8 +60,9 @@ class MetaTrainer:
         self.meta_steps += 1
         self.last = meta_grad
         grad = meta_grad.grad
-        if not bool(torch.isfinite(grad).all()):
-            grad = None
+        if not (math.isfinite(meta_grad.loss)
+                and bool(torch.isfinite(grad).all())):
+            grad = None         # e.g. backprop: log(inf) has derivative 0
         proposal = self.meta_optimizer.step(
             self.theta, meta_grad.loss, grad
         ).detach()

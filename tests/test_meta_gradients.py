@@ -70,6 +70,10 @@ def test_stable_exact_where_the_derivative_crosses_zero(horizon):
     tasks = quadratic_tasks(eigvals, basis[None], coeffs)
     eta_star = theory.optimal_step_size(eigvals, coeffs, horizon)
     assert abs(stable_grad(tasks, eta_star, horizon)) < 1e-12
+    # and eta* is the minimiser, not just a stationary point
+    values = [theory.log_objective(eigvals, coeffs, eta, horizon)[0]
+              for eta in eta_star * np.array([1 - 1e-4, 1, 1 + 1e-4])]
+    assert values[1] <= min(values[0], values[2])
 
 
 @pytest.mark.parametrize("eta", [0.003, 0.02, 0.03, 0.05])

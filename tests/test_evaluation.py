@@ -1,0 +1,51 @@
+"""Meta-test metrics: exact, finite in log space, never NaN."""
+
+import math
+
+import pytest
+import torch
+
+from benchmark_utils.evaluation import evaluate, evaluate_gd
+from benchmark_utils.inner_optimizers import GradientDescent
+from benchmark_utils.meta_train import LearnedOptimizer
+from benchmark_utils.tasks import make_generator, make_quadratic_tasks
+from benchmark_utils import quadratic_theory as theory
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return make_quadratic_tasks(3, 50, "linspace", 100.0, make_generator(0))
+
+
+def test_log_objective_is_finite_where_the_loss_underflows(tasks):
+    """T = 20000, eta = 1.9/L: f(w_T) ~ e^-770 is 0 in float64."""
+    metrics = evaluate_gd(tasks, 1.9, 20000)
+    assert metrics["value"] == 0.0
+    assert metrics["diverged_fraction"] == 0.0
+    lam, c = tasks.eigen_coordinates()
+    ref = theory.log_objective(lam, c, 1.9, 20000).mean()
+    assert metrics["log_objective"] == pytest.approx(ref, rel=1e-12)
+    assert metrics["log_objective"] * 20000 < -700
+
+
+def test_log_objective_is_finite_where_the_loss_overflows(tasks):
+    """T = 20000, eta = 2.1/L: f(w_T) ~ e^+3800 is inf: diverged."""
+    metrics = evaluate_gd(tasks, 2.1, 20000)
+    assert metrics["value"] == math.inf
+    assert metrics["train_loss"] == math.inf
+    assert metrics["diverged_fraction"] == 1.0
+    lam, c = tasks.eigen_coordinates()
+    ref = theory.log_objective(lam, c, 2.1, 20000).mean()
+    assert metrics["log_objective"] == pytest.approx(ref, rel=1e-12)
+    assert ref == pytest.approx(2 * math.log(1.1), rel=2e-3)
+
+
+def test_metrics_are_plain_floats_and_never_nan(tasks):
+    for eta in (0.0, 1e-3, 1.0, 2.0, 5.0, 1e200, math.inf, math.nan):
+        learned = LearnedOptimizer(GradientDescent(),
+                                   torch.tensor(eta, dtype=torch.float64))
+        metrics = evaluate(tasks, learned, 1000)
+        for key, value in metrics.items():
+            assert type(value) is float, key
+            if key != "step_size":
+                assert not math.isnan(value), (eta, key)

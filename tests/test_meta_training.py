@@ -14,7 +14,7 @@ def quadratic(bench, **params):
 
 def test_stable_log_reaches_eta_star_on_the_paper_quadratic(bench):
     """Paper Fig. 1: d = 20 Wishart, T = 80, one task, eta0 = 0.1 (past 2/L:
-    f(w_T) starts near 1e114), default meta-optimizer."""
+    f(w_T) starts above 1e100), default meta-optimizer."""
     objective = quadratic(bench, spectrum="wishart", dim=20, horizon=80,
                           n_train_tasks=1)
     solver, metrics = run_solver(bench, objective, "log-unrolled",

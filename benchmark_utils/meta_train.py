@@ -4,10 +4,10 @@ Each meta-step estimates the meta-gradient at the current ``theta`` and lets
 the meta-optimizer propose the next one. A meta-step whose meta-loss or
 meta-gradient is not finite (the estimator failed: overflow, NaN; a finite
 gradient of an infinite loss is no gradient) is counted in ``failures`` and
-never averaged in: the meta-optimizer is told (``grad=None``) and decides where to
-go (stay, or retreat toward its last good point). A proposal that is not
-finite is counted too and rejected: ``theta`` is always finite, so nothing
-already learned is lost and no NaN reaches the results.
+never averaged in: the meta-optimizer is told (``grad=None``) and decides
+where to go (stay, or retreat toward its last good point). A proposal that
+is not finite is counted too and rejected: ``theta`` is always finite, so
+nothing already learned is lost and no NaN reaches the results.
 
 Meta-training has converged, or is stuck, once ``theta`` has not changed for
 ``STALL_PATIENCE`` consecutive meta-steps (:attr:`MetaTrainer.stalled`): the
@@ -27,8 +27,9 @@ STALL_PATIENCE = 10
 class LearnedOptimizer:
     """A solver's result: an inner optimizer and its learned ``theta``.
 
-    ``meta_steps`` meta-gradients were evaluated, ``meta_grad_failures`` of
-    them were non-finite (or led to a non-finite proposal) and skipped.
+    ``meta_steps`` meta-gradients were evaluated; ``meta_grad_failures`` of
+    those steps failed (non-finite meta-loss or meta-gradient, or a
+    non-finite proposal).
     """
 
     optimizer: object
@@ -52,13 +53,11 @@ class MetaTrainer:
         self.meta_steps = 0
         self.failures = 0
         self.unchanged_steps = 0
-        self.last = None
 
     def step(self):
         """One meta-step; returns the estimator's ``MetaGradient``."""
         meta_grad = self.estimator.estimate(self.problem, self.theta)
         self.meta_steps += 1
-        self.last = meta_grad
         grad = meta_grad.grad
         if not (math.isfinite(meta_grad.loss)
                 and bool(torch.isfinite(grad).all())):

@@ -93,7 +93,9 @@ class QuadraticLoss:
     @cached_property
     def float64(self):
         """This loss in float64 (itself if it already is)."""
-        return self if self.q.dtype == torch.float64 else self.to(torch.float64)
+        if self.q.dtype == torch.float64:
+            return self
+        return self.to(torch.float64)
 
     def log_value_and_slope(self, it):
         """``log f(w_T)`` and ``d/deta log f(w_T)`` per task, in float64.

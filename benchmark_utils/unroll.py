@@ -39,7 +39,8 @@ class ScaledIterate:
     """GD iterate ``w_T`` and tangent ``dw_T/deta`` in log scale, per task.
 
     ``w_T = exp(log_scale) * w`` and ``dw_T/deta = exp(log_scale) * tangent``
-    with ``max |w| <= 1``; ``z = exp(-log_scale)`` for tasks whose losses have
+    where ``w``'s coordinates in the eigenbasis are at most 1 in magnitude
+    (``||w|| <= sqrt(d)``); ``z = exp(-log_scale)`` for tasks whose losses have
     a linear or constant part (then ``log_scale >= 0``) and 0 for purely
     quadratic ones, so that ``P w - q z`` is the scaled residual. Float64.
     """

@@ -2,7 +2,8 @@
 
 Each has ``step(theta, loss, grad) -> theta_next`` and a ``default_lr`` used
 when the solver's ``meta_lr`` is None. ``grad`` is None when the estimator
-failed at ``theta`` (a non-finite meta-gradient): each says what it does then.
+failed at ``theta`` (a non-finite meta-loss or meta-gradient): each says
+what it does then.
 
 - ``brent`` (default): a safeguarded one-dimensional root finder on the
   meta-objective's derivative in ``log eta``. The log objective has a bounded

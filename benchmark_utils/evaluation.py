@@ -13,7 +13,7 @@ import torch
 
 from .inner_optimizers import GradientDescent
 from .tasks import LinearTasks
-from .unroll import gd_exact
+from .unroll import gd_exact, unroll
 
 
 def _mean(x):
@@ -53,13 +53,29 @@ def evaluate_gd(tasks, eta, horizon):
     return out
 
 
+def evaluate_unrolled(tasks, optimizer, theta, horizon):
+    """Metrics of ``horizon`` steps of any inner optimizer on every task.
+
+    The plain unrolled loop without gradients, then ``tasks.metrics``.
+    """
+    with torch.no_grad():
+        w_T = unroll(tasks, optimizer, theta.to(tasks.w0), horizon)
+    return tasks.metrics(w_T, horizon)
+
+
 def evaluate(tasks, learned, horizon):
-    """Metrics of a :class:`~benchmark_utils.meta_train.LearnedOptimizer`."""
-    if isinstance(learned.optimizer, GradientDescent) and isinstance(
-            tasks, LinearTasks):
-        eta = float(learned.theta)
-        return dict(evaluate_gd(tasks, eta, horizon), step_size=eta)
-    raise TypeError(
-        f"no evaluation for inner optimizer {learned.optimizer!r} on "
-        f"{type(tasks).__name__}"
-    )
+    """Metrics of a :class:`~benchmark_utils.meta_train.LearnedOptimizer`.
+
+    Gradient descent on linear tasks is evaluated exactly
+    (:func:`evaluate_gd`); everything else by running the optimizer
+    (:func:`evaluate_unrolled`). Gradient descent also reports its
+    ``step_size``.
+    """
+    theta = learned.theta
+    if isinstance(learned.optimizer, GradientDescent):
+        eta = float(theta)
+        if isinstance(tasks, LinearTasks):
+            return dict(evaluate_gd(tasks, eta, horizon), step_size=eta)
+        return dict(evaluate_unrolled(tasks, learned.optimizer, theta,
+                                      horizon), step_size=eta)
+    return evaluate_unrolled(tasks, learned.optimizer, theta, horizon)

@@ -1,4 +1,4 @@
-"""Meta-optimizers for a scalar step size: ``theta_next = opt.step(...)``.
+"""Meta-optimizers: ``theta_next = opt.step(theta, loss, grad)``.
 
 Each has ``step(theta, loss, grad) -> theta_next`` and a ``default_lr`` used
 when the solver's ``meta_lr`` is None. ``grad`` is None when the estimator
@@ -14,6 +14,10 @@ what it does then.
 - ``projected-gd``: the paper's meta gradient descent,
   ``eta_{k+1} = max(0, eta_k - meta_lr / sqrt(k) * F'(eta_k))``, k = 1, 2, ...
   (the paper uses meta_lr = 1/100), kept for the reproduction.
+- ``adam`` and ``rmsprop``: for vector ``theta`` (a neural learned
+  optimizer's weights), with the meta-gradient's norm clipped to
+  ``clip`` (default 1) before the update; a failed meta-gradient leaves
+  ``theta`` and the moment estimates unchanged.
 """
 
 import math
@@ -145,7 +149,51 @@ class BracketingBrent:
         return torch.exp(torch.full_like(theta, x_new))
 
 
-META_OPTIMIZERS = {"brent": BracketingBrent, "projected-gd": ProjectedGD}
+class Adam:
+    """Adam (Kingma and Ba 2015) on the clipped meta-gradient::
+
+        g <- g * min(1, clip / ||g||)
+        m <- b1 m + (1 - b1) g,    v <- b2 v + (1 - b2) g^2
+        theta <- theta - lr * m_hat / (sqrt(v_hat) + eps)
+
+    with bias-corrected ``m_hat``, ``v_hat``. ``b1 = 0`` is RMSProp with
+    bias correction (:class:`RMSProp`).
+    """
+
+    default_lr = 1e-3
+    b1, b2, eps = 0.9, 0.999, 1e-8
+
+    def __init__(self, lr, clip=1.0):
+        self.lr, self.clip = lr, clip
+        self.k = 0
+        self.m = self.v = None
+
+    def step(self, theta, loss, grad):
+        if grad is None:
+            return theta
+        norm = float(grad.norm())
+        if norm > self.clip:
+            grad = grad * (self.clip / norm)
+        if self.m is None:
+            self.m, self.v = torch.zeros_like(grad), torch.zeros_like(grad)
+        self.k += 1
+        self.m = self.b1 * self.m + (1 - self.b1) * grad
+        self.v = self.b2 * self.v + (1 - self.b2) * grad.square()
+        m_hat = self.m / (1 - self.b1 ** self.k) if self.b1 else self.m
+        v_hat = self.v / (1 - self.b2 ** self.k)
+        return theta - self.lr * m_hat / (v_hat.sqrt() + self.eps)
+
+
+class RMSProp(Adam):
+    """RMSProp (decay 0.9) on the clipped meta-gradient: Adam with no
+    momentum, the meta-optimizer of the paper's neural experiments."""
+
+    default_lr = 1e-2
+    b1, b2 = 0.0, 0.9
+
+
+META_OPTIMIZERS = {"brent": BracketingBrent, "projected-gd": ProjectedGD,
+                   "adam": Adam, "rmsprop": RMSProp}
 
 
 def make_meta_optimizer(name, lr=None):

@@ -172,6 +172,34 @@ class LinearTasks:
     def dtype(self):
         return self.w0.dtype
 
+    def inner_grad(self, w, step):
+        """Gradient the inner optimizer follows at ``step``: the full
+        training loss's (deterministic, the same at every step)."""
+        return self.train.grad(w)
+
+    def metrics(self, w, horizon):
+        """Meta-test metrics of parameters ``w`` (B, d) reached after
+        ``horizon`` steps, as plain floats computed in float64: ``value``
+        (mean test loss; a task whose loss is not finite counts +inf),
+        ``train_loss``, ``log_objective`` (mean ``(1/T) log`` test loss),
+        ``diverged_fraction`` and, where ``w*`` is known, ``excess_risk``.
+        """
+        def finite_or_inf(x):
+            return torch.where(torch.isfinite(x), x, math.inf)
+
+        w = w.double()
+        test = finite_or_inf(self.test.float64(w))
+        out = dict(
+            value=float(test.mean()),
+            train_loss=float(finite_or_inf(self.train.float64(w)).mean()),
+            log_objective=float(torch.log(test).mean()) / horizon,
+            diverged_fraction=float(torch.isinf(test).double().mean()),
+        )
+        if self.w_star is not None:
+            gap = (w - self.w_star.double()).square().sum(-1)
+            out["excess_risk"] = float(finite_or_inf(gap).mean())
+        return out
+
     @property
     def is_affine(self):
         """(B,) bool: some loss of the task has a linear or constant part."""

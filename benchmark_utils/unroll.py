@@ -24,14 +24,75 @@ from .tasks import bmv
 def unroll(tasks, optimizer, theta, horizon):
     """Final parameters after ``horizon`` steps of ``optimizer`` (B, d).
 
-    Every task starts from ``tasks.w0`` and descends ``tasks.train``;
-    ``theta`` are the optimizer's meta-parameters.
+    Every task starts from ``tasks.w0`` and follows
+    ``tasks.inner_grad(w, k)`` at step k (the full training gradient for
+    linear tasks, a mini-batch gradient for networks); ``theta`` are the
+    optimizer's meta-parameters.
     """
     w = tasks.w0
     state = optimizer.init(w)
-    for _ in range(horizon):
-        w, state = optimizer.update(w, tasks.train.grad(w), state, theta)
+    for k in range(horizon):
+        w, state = optimizer.update(w, tasks.inner_grad(w, k), state, theta)
     return w
+
+
+class PersistentUnroll:
+    """An inner run on a batch of tasks, advanced one truncation at a time.
+
+    Truncated meta-training (and persistent estimators such as PES) cut one
+    inner run of ``horizon`` steps into segments: each meta-step continues
+    the run from where the previous segment stopped, with the state
+    detached, and a new run starts (from ``tasks.restart(run)``, or
+    ``tasks`` itself) once ``horizon`` steps are done. ``state`` is the
+    inner optimizer's state, ``step`` the step number within the run.
+    """
+
+    def __init__(self, tasks, optimizer, horizon):
+        self.base, self.optimizer, self.horizon = tasks, optimizer, horizon
+        self.runs = 0
+        self._restart()
+
+    def _restart(self):
+        restart = getattr(self.base, "restart", None)
+        self.tasks = self.base if restart is None else restart(self.runs)
+        self.runs += 1
+        self.w = self.tasks.w0
+        self.state = self.optimizer.init(self.w)
+        self.step = 0
+
+    def segment(self, theta, length, meta_loss):
+        """Advance up to ``length`` steps with meta-parameters ``theta``.
+
+        Returns the mean of ``meta_loss(tasks, w_k)`` (a (B,) tensor) over
+        the steps k of the segment, differentiable in ``theta`` through
+        the segment only. The run's state is then detached; it restarts
+        when it reaches the horizon.
+        """
+        if self.step >= self.horizon:
+            self._restart()
+        w, state, total = self.w, self.state, 0.0
+        n = min(length, self.horizon - self.step)
+        for k in range(self.step, self.step + n):
+            w, state = self.optimizer.update(
+                w, self.tasks.inner_grad(w, k), state, theta
+            )
+            total = total + meta_loss(self.tasks, w)
+        self.w = w.detach()
+        self.state = _detach(state)
+        self.step += n
+        return total / n
+
+
+def _detach(state):
+    if isinstance(state, torch.Tensor):
+        return state.detach()
+    if hasattr(state, "_fields"):                      # a named tuple
+        return type(state)(*(_detach(s) for s in state))
+    if isinstance(state, (tuple, list)):
+        return type(state)(_detach(s) for s in state)
+    if isinstance(state, dict):
+        return {k: _detach(v) for k, v in state.items()}
+    return state
 
 
 @dataclass(frozen=True, eq=False)

@@ -26,6 +26,9 @@ class Objective(BaseObjective):
     - ``step_size``: the learned eta;
     - ``meta_grad_failures``: meta-steps whose meta-gradient was not finite
       (skipped by the meta-training loop);
+    - ``inner_gradient_evaluations``: what learning theta cost, in inner
+      gradient evaluations summed over meta-train tasks (0 for rules that
+      need no tuning);
     - quadratics: ``eta_star``, the exact minimiser of the mean over
       meta-train tasks of ``(1/T) log f(w_T)``, and ``step_size_rel_error``
       ``= |eta - eta*| / eta*``;
@@ -63,6 +66,8 @@ class Objective(BaseObjective):
     def evaluate_result(self, learned):
         metrics = evaluate(self.test_tasks, learned, self.horizon)
         metrics["meta_grad_failures"] = float(learned.meta_grad_failures)
+        metrics["inner_gradient_evaluations"] = float(
+            learned.inner_gradient_evaluations)
         if self.eta_star is not None:
             metrics["eta_star"] = self.eta_star
             metrics["step_size_rel_error"] = (

@@ -70,10 +70,14 @@ class MetaGradient:
 
     Either may be non-finite when the estimator fails; the meta-training
     loop counts such steps as failures, whichever of the two it is.
+    ``inner_gradient_evaluations`` is the estimate's cost, in inner
+    gradient evaluations (one task's gradient at one point = 1), or the
+    equivalent work for estimators that need none.
     """
 
     loss: float
     grad: torch.Tensor
+    inner_gradient_evaluations: int = 0
 
 
 @dataclass(frozen=True, eq=False)

@@ -29,13 +29,16 @@ class LearnedOptimizer:
 
     ``meta_steps`` meta-gradients were evaluated; ``meta_grad_failures`` of
     those steps failed (non-finite meta-loss or meta-gradient, or a
-    non-finite proposal).
+    non-finite proposal). ``inner_gradient_evaluations`` is what learning
+    ``theta`` cost, summed over meta-train tasks (see
+    :class:`~benchmark_utils.meta_objectives.MetaGradient`).
     """
 
     optimizer: object
     theta: torch.Tensor
     meta_steps: int = 0
     meta_grad_failures: int = 0
+    inner_gradient_evaluations: int = 0
 
 
 class MetaTrainer:
@@ -52,12 +55,14 @@ class MetaTrainer:
         self.theta = theta0.detach().clone()
         self.meta_steps = 0
         self.failures = 0
+        self.inner_gradient_evaluations = 0
         self.unchanged_steps = 0
 
     def step(self):
         """One meta-step; returns the estimator's ``MetaGradient``."""
         meta_grad = self.estimator.estimate(self.problem, self.theta)
         self.meta_steps += 1
+        self.inner_gradient_evaluations += meta_grad.inner_gradient_evaluations
         grad = meta_grad.grad
         if not (math.isfinite(meta_grad.loss)
                 and bool(torch.isfinite(grad).all())):
@@ -86,5 +91,5 @@ class MetaTrainer:
         """A snapshot of what is learned so far."""
         return LearnedOptimizer(
             self.problem.optimizer, self.theta.clone(), self.meta_steps,
-            self.failures,
+            self.failures, self.inner_gradient_evaluations,
         )

@@ -55,14 +55,16 @@ class Solver(BaseSolver):
         )
 
     def run(self, _):
-        losses = np.array([
-            stable.estimate(self.problem, torch.tensor(eta)).loss
-            for eta in self.grid
-        ])
+        estimates = [stable.estimate(self.problem, torch.tensor(eta))
+                     for eta in self.grid]
+        self.cost = sum(e.inner_gradient_evaluations for e in estimates)
+        losses = np.array([e.loss for e in estimates])
         self.grid_losses = np.where(np.isnan(losses), np.inf, losses)
         self.eta = float(self.grid[np.argmin(self.grid_losses)])
 
     def get_result(self):
         return dict(learned=LearnedOptimizer(
-            self.problem.optimizer, torch.tensor(self.eta, dtype=torch.float64)
+            self.problem.optimizer,
+            torch.tensor(self.eta, dtype=torch.float64),
+            inner_gradient_evaluations=self.cost,
         ))

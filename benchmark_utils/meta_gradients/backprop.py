@@ -23,4 +23,5 @@ def estimate(problem, theta):
     w_T = unroll(tasks, problem.optimizer, theta_, problem.horizon)
     loss = problem.objective(tasks, w_T, problem.horizon)
     (grad,) = torch.autograd.grad(loss, theta_)
-    return MetaGradient(float(loss.detach()), grad.to(theta.dtype))
+    return MetaGradient(float(loss.detach()), grad.to(theta.dtype),
+                        problem.horizon * tasks.n_tasks)

@@ -25,8 +25,23 @@ def unsupported(problem):
     return None
 
 
+def cost(problem):
+    """Work of one estimate in inner-gradient equivalents: the closed form
+    is one product with each task's eigenbasis (about one gradient); the
+    spectrum, computed on the first estimate only, costs about
+    ``min(m, d)`` gradients per task (an SVD of the m x d factor)."""
+    tasks = problem.tasks
+    first = "spectrum" not in vars(tasks.train)   # not yet cached
+    P = tasks.train.P
+    known = P is None or tasks.train.eigen is not None
+    svd = 0 if known else min(P.shape[-2:])
+    return tasks.n_tasks * (1 + (svd if first else 0))
+
+
 def estimate(problem, theta):
+    work = cost(problem)
     iterate = gd_exact(problem.tasks, float(theta), problem.horizon)
     loss, slope = problem.objective.exact(problem.tasks, iterate,
                                           problem.horizon)
-    return MetaGradient(float(loss), slope.reshape(theta.shape).to(theta))
+    return MetaGradient(float(loss), slope.reshape(theta.shape).to(theta),
+                        work)

@@ -32,7 +32,14 @@ class Objective(BaseObjective):
     - quadratics: ``eta_star``, the exact minimiser of the mean over
       meta-train tasks of ``(1/T) log f(w_T)``, and ``step_size_rel_error``
       ``= |eta - eta*| / eta*``;
-    - least squares: ``excess_risk``, mean ``||w_T - w*||^2``.
+    - least squares: ``excess_risk``, mean ``||w_T - w*||^2``;
+    - mlp (no ``log_objective``): ``value`` is the mean test cross-entropy,
+      plus ``test_accuracy``, ``train_accuracy`` and, for the neural learned
+      optimizer, ``nonfinite_gradients`` (non-finite gradient entries it
+      was fed and ignored, per task).
+
+    A dataset whose data is missing (MNIST not fetched) is skipped with the
+    instructions to get it.
 
     Stopping: benchopt never stops a run on these meta-test metrics (that
     would be early stopping on the test set, and would cut short the
@@ -49,9 +56,14 @@ class Objective(BaseObjective):
 
     sampling_strategy = "callback"
     stopping_criterion = NoCriterion()
-    test_config = {"dataset": {"name": ["quadratic", "least_squares"]}}
+    test_config = {"dataset": {"name": ["quadratic", "least_squares",
+                                        "mlp"]}}
 
-    def set_data(self, train_tasks, test_tasks, horizon):
+    def skip(self, train_tasks, test_tasks, horizon, unavailable=None):
+        # a dataset whose data is absent (MNIST not fetched) says why
+        return unavailable is not None, unavailable
+
+    def set_data(self, train_tasks, test_tasks, horizon, unavailable=None):
         self.train_tasks, self.test_tasks = train_tasks, test_tasks
         self.horizon = horizon
         self.eta_star = None
@@ -76,8 +88,10 @@ class Objective(BaseObjective):
         return metrics
 
     def get_one_result(self):
-        # GD with the classic safe step 1/L of the meta-train tasks
-        eta = 1.0 / float(self.train_tasks.train.smoothness().max())
+        # GD with the classic safe step 1/L of the meta-train tasks (a fixed
+        # 0.1 on networks, whose L is unknown)
+        smoothness = getattr(self.train_tasks.train, "smoothness", None)
+        eta = 0.1 if smoothness is None else 1.0 / float(smoothness().max())
         return dict(learned=LearnedOptimizer(
             GradientDescent(), torch.tensor(eta, dtype=torch.float64)
         ))

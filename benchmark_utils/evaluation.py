@@ -56,11 +56,19 @@ def evaluate_gd(tasks, eta, horizon):
 def evaluate_unrolled(tasks, optimizer, theta, horizon):
     """Metrics of ``horizon`` steps of any inner optimizer on every task.
 
-    The plain unrolled loop without gradients, then ``tasks.metrics``.
+    The plain unrolled loop without gradients, then ``tasks.metrics``, and
+    the optimizer's own ``diagnostics`` where it has some; a scalar
+    ``theta`` is reported as ``step_size``.
     """
     with torch.no_grad():
-        w_T = unroll(tasks, optimizer, theta.to(tasks.w0), horizon)
-    return tasks.metrics(w_T, horizon)
+        w_T, state = unroll(tasks, optimizer, theta.to(tasks.w0), horizon,
+                            return_state=True)
+    out = tasks.metrics(w_T, horizon)
+    if hasattr(optimizer, "diagnostics"):
+        out.update(optimizer.diagnostics(state))
+    if theta.numel() == 1:
+        out["step_size"] = float(theta)
+    return out
 
 
 def evaluate(tasks, learned, horizon):
@@ -68,14 +76,12 @@ def evaluate(tasks, learned, horizon):
 
     Gradient descent on linear tasks is evaluated exactly
     (:func:`evaluate_gd`); everything else by running the optimizer
-    (:func:`evaluate_unrolled`). Gradient descent also reports its
+    (:func:`evaluate_unrolled`). A scalar step size is reported as
     ``step_size``.
     """
     theta = learned.theta
-    if isinstance(learned.optimizer, GradientDescent):
+    if (isinstance(learned.optimizer, GradientDescent)
+            and isinstance(tasks, LinearTasks)):
         eta = float(theta)
-        if isinstance(tasks, LinearTasks):
-            return dict(evaluate_gd(tasks, eta, horizon), step_size=eta)
-        return dict(evaluate_unrolled(tasks, learned.optimizer, theta,
-                                      horizon), step_size=eta)
+        return dict(evaluate_gd(tasks, eta, horizon), step_size=eta)
     return evaluate_unrolled(tasks, learned.optimizer, theta, horizon)

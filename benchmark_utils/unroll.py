@@ -21,8 +21,9 @@ import torch
 from .tasks import bmv
 
 
-def unroll(tasks, optimizer, theta, horizon):
-    """Final parameters after ``horizon`` steps of ``optimizer`` (B, d).
+def unroll(tasks, optimizer, theta, horizon, return_state=False):
+    """Final parameters after ``horizon`` steps of ``optimizer`` (B, d)
+    (and the optimizer's final state, with ``return_state``).
 
     Every task starts from ``tasks.w0`` and follows
     ``tasks.inner_grad(w, k)`` at step k (the full training gradient for
@@ -33,7 +34,7 @@ def unroll(tasks, optimizer, theta, horizon):
     state = optimizer.init(w)
     for k in range(horizon):
         w, state = optimizer.update(w, tasks.inner_grad(w, k), state, theta)
-    return w
+    return (w, state) if return_state else w
 
 
 class PersistentUnroll:
@@ -60,26 +61,29 @@ class PersistentUnroll:
         self.state = self.optimizer.init(self.w)
         self.step = 0
 
-    def segment(self, theta, length, meta_loss):
+    def segment(self, theta, length, meta_loss, first_order=False):
         """Advance up to ``length`` steps with meta-parameters ``theta``.
 
         Returns the mean of ``meta_loss(tasks, w_k)`` (a (B,) tensor) over
         the steps k of the segment, differentiable in ``theta`` through
-        the segment only. The run's state is then detached; it restarts
-        when it reaches the horizon.
+        the segment only (``first_order``: not through the inner
+        gradients, which are then computed at detached parameters). The
+        run's state is then detached; it restarts when it reaches the
+        horizon, or when its parameters are no longer finite.
         """
         if self.step >= self.horizon:
             self._restart()
         w, state, total = self.w, self.state, 0.0
         n = min(length, self.horizon - self.step)
         for k in range(self.step, self.step + n):
-            w, state = self.optimizer.update(
-                w, self.tasks.inner_grad(w, k), state, theta
-            )
+            grad = self.tasks.inner_grad(w.detach() if first_order else w, k)
+            w, state = self.optimizer.update(w, grad, state, theta)
             total = total + meta_loss(self.tasks, w)
         self.w = w.detach()
         self.state = _detach(state)
         self.step += n
+        if not bool(torch.isfinite(self.w).all()):
+            self.step = self.horizon        # restart at the next segment
         return total / n
 
 

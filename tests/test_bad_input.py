@@ -23,6 +23,19 @@ DATASET_CASES = [
     ("least_squares", dict(n_samples=0), "n_samples", "integer >= 1"),
     ("least_squares", dict(noise=-1.0), "noise", r"\[0, \+inf\)"),
     ("least_squares", dict(horizon=0), "horizon", "integer >= 1"),
+    ("mlp", dict(source="cifar"), "source", "one of 'digits', 'mnist'"),
+    ("mlp", dict(n_samples=1), "n_samples", "integer >= 2"),
+    ("mlp", dict(n_test=0), "n_test", "integer >= 1"),
+    ("mlp", dict(n_samples=1500, n_test=400), "n_samples' \\+ 'n_test",
+     "<= 1797"),
+    ("mlp", dict(hidden=(100, 0)), "hidden", "integer >= 1"),
+    ("mlp", dict(hidden="wide"), "hidden", "tuple of layer widths"),
+    ("mlp", dict(batch_size=0), "batch_size", "integer >= 1"),
+    ("mlp", dict(label_noise=1.5), "label_noise", r"\[0, 1\]"),
+    ("mlp", dict(label_noise=-0.1), "label_noise", r"\[0, 1\]"),
+    ("mlp", dict(horizon=0), "horizon", "integer >= 1"),
+    ("mlp", dict(n_train_tasks=0), "n_train_tasks", "integer >= 1"),
+    ("mlp", dict(dtype="int8"), "dtype", "one of 'float64', 'float32'"),
 ]
 
 
@@ -59,6 +72,21 @@ SOLVER_CASES = [
     ("grid-search", dict(grid_min=-1.0), "grid_min", r"\(0, \+inf\)"),
     ("grid-search", dict(grid_min=1.0, grid_max=0.1), "grid_max",
      ">= grid_min"),
+    ("sgd", dict(grid_size=0), "grid_size", "integer >= 1"),
+    ("sgd", dict(val_fraction=1.0), "val_fraction", r"\(0, 1\)"),
+    ("adam", dict(grid_min=-1.0), "grid_min", r"\(0, \+inf\)"),
+    ("neural-optimizer", dict(split="test"), "split",
+     "one of 'train', 'validation'"),
+    ("neural-optimizer", dict(split="validation", val_fraction=0.0),
+     "val_fraction",
+     r"\(0, 1\)"),
+    ("neural-optimizer", dict(truncation=0), "truncation", "integer >= 1"),
+    ("neural-optimizer", dict(hidden=0), "hidden", "integer >= 1"),
+    ("neural-optimizer", dict(meta_optimizer="brent"), "meta_optimizer",
+     "one of 'adam', 'rmsprop'"),
+    ("neural-optimizer", dict(meta_lr=0.0), "meta_lr", r"\(0, \+inf\)"),
+    ("neural-optimizer", dict(device="tpu"), "device",
+     "one of 'auto', 'cpu', 'cuda'"),
 ]
 
 

@@ -1,0 +1,128 @@
+"""Image classification data for the ``mlp`` task family.
+
+- :func:`load_digits`: scikit-learn's bundled handwritten digits (1797
+  images of 8 x 8, 10 classes), offline.
+- :func:`load_mnist`: MNIST from the four IDX files of its official
+  distribution, read by :func:`read_idx`, which checks everything it reads
+  (magic number, element type, dimensions, size, label range) and rejects a
+  truncated or altered file with a clear error. Nothing is unpickled.
+
+Both return ``(images, labels)``: float32 pixels in [0, 1] of shape (N, p)
+and int64 labels in [0, 10) of shape (N,).
+"""
+
+import gzip
+from pathlib import Path
+import struct
+import urllib.request
+
+import numpy as np
+
+MNIST_FILES = {
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+}
+MNIST_SHAPES = {
+    "train_images": (60000, 28, 28), "train_labels": (60000,),
+    "test_images": (10000, 28, 28), "test_labels": (10000,),
+}
+MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+_UBYTE = 0x08
+
+
+class DataFormatError(ValueError):
+    """A data file that is not what it claims to be."""
+
+
+def load_digits():
+    """scikit-learn's digits: (1797, 64) pixels in [0, 1], labels 0..9."""
+    from sklearn.datasets import load_digits as sk_digits
+
+    data = sk_digits()
+    return (data.data / 16.0).astype(np.float32), data.target.astype(np.int64)
+
+
+def read_idx(path, shape=None):
+    """Read an IDX file of unsigned bytes (optionally gzipped), checked.
+
+    The IDX format: two zero bytes, the element type (0x08 = unsigned
+    byte), the number of dimensions, then each dimension as a big-endian
+    uint32, then the data. ``shape`` (optional) is the expected shape.
+    Raises :class:`DataFormatError` naming the file and the defect.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as err:      # gzip: truncated or not gzip
+        raise DataFormatError(f"{path}: cannot be read ({err})") from err
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise DataFormatError(f"{path}: bad magic number (not an IDX file)")
+    if raw[2] != _UBYTE:
+        raise DataFormatError(
+            f"{path}: element type 0x{raw[2]:02x}, expected unsigned bytes "
+            "(0x08)"
+        )
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(raw) < header:
+        raise DataFormatError(f"{path}: truncated header")
+    dims = struct.unpack(f">{ndim}I", raw[4:header])
+    if shape is not None and tuple(dims) != tuple(shape):
+        raise DataFormatError(
+            f"{path}: shape {tuple(dims)}, expected {tuple(shape)}"
+        )
+    size = int(np.prod(dims))
+    if len(raw) - header != size:
+        raise DataFormatError(
+            f"{path}: {len(raw) - header} data bytes, the header announces "
+            f"{size} (truncated or altered file)"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def mnist_missing(folder):
+    """Why MNIST cannot be loaded from ``folder``, or None if it can."""
+    folder = Path(folder)
+    missing = [name for name in MNIST_FILES.values()
+               if not (folder / name).exists()]
+    if not missing:
+        return None
+    return (
+        f"MNIST is not in {folder} (missing {', '.join(missing)}). Get it "
+        "with `benchopt prepare . -d mlp[source=mnist]` (downloads the four "
+        f"files from {MNIST_URL}), or copy the official IDX files there"
+    )
+
+
+def load_mnist(folder):
+    """All 70000 MNIST images and labels from ``folder``, checked."""
+    folder = Path(folder)
+    parts = {key: read_idx(folder / name, MNIST_SHAPES[key])
+             for key, name in MNIST_FILES.items()}
+    for key in ("train_labels", "test_labels"):
+        if parts[key].max() > 9:
+            raise DataFormatError(
+                f"{folder / MNIST_FILES[key]}: label {parts[key].max()} "
+                "outside 0..9"
+            )
+    images = np.concatenate([parts["train_images"], parts["test_images"]])
+    labels = np.concatenate([parts["train_labels"], parts["test_labels"]])
+    pixels = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    return pixels, labels.astype(np.int64)
+
+
+def download_mnist(folder):
+    """Fetch the four MNIST files into ``folder`` (once) and check them."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in MNIST_FILES.values():
+        target = folder / name
+        if not target.exists():
+            partial = target.with_suffix(".part")
+            urllib.request.urlretrieve(MNIST_URL + name, partial)
+            partial.rename(target)
+    load_mnist(folder)          # raises if anything fetched is malformed

@@ -1,0 +1,361 @@
+"""Small-network tasks: MLP classifiers trained by mini-batch steps
+(paper Section 5).
+
+A task is a data set of images with randomly permuted class labels and an
+MLP ``in -> hidden... -> 10`` with ReLU units and softmax cross-entropy::
+
+    f(w; S) = 1/|S| sum_{(x, y) in S} [logsumexp(z(x)) - z_y(x)],
+    z(x) = W_L relu(... relu(W_1 x + b_1) ...) + b_L.
+
+Parameters are one flat vector per task (B, D), layer by layer ``W_l`` (in
+x out, row-major) then ``b_l``, so that any coordinate-wise inner optimizer
+(gradient descent, Adam, a learned one) applies as is. The inner optimizer
+follows at step k the gradient on mini-batch k of the task's training set
+(:meth:`MLPTasks.inner_grad`), a fixed sequence of shuffled epochs, so that
+an unrolled run is a deterministic function of the optimizer's theta.
+
+Forward and backward passes are written out as batched matrix products
+over tasks (no per-task Python loop, no autograd tape for the inner
+gradient); the backward pass is itself made of differentiable operations,
+so autograd or forward mode can still differentiate an unroll through it
+(second derivatives of the meta-objective).
+"""
+
+from dataclasses import dataclass, replace
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .tasks import make_generator
+
+
+def layer_shapes(sizes):
+    """``[(fan_in, fan_out), ...]`` of an MLP with layer ``sizes``."""
+    return list(zip(sizes[:-1], sizes[1:]))
+
+
+def param_segments(sizes):
+    """Sizes of the parameter tensors, in the flat vector's order."""
+    out = []
+    for fan_in, fan_out in layer_shapes(sizes):
+        out += [fan_in * fan_out, fan_out]
+    return tuple(out)
+
+
+def init_params(n_tasks, sizes, gen, dtype):
+    """PyTorch's default initialisation, ``U(-1/sqrt(fan_in),
+    1/sqrt(fan_in))`` for weights and biases, one draw per task."""
+    parts = []
+    for fan_in, fan_out in layer_shapes(sizes):
+        bound = 1.0 / math.sqrt(fan_in)
+        for size in (fan_in * fan_out, fan_out):
+            u = torch.rand(n_tasks, size, generator=gen, dtype=torch.float64)
+            parts.append((2 * u - 1) * bound)
+    return torch.cat(parts, dim=1).to(dtype)
+
+
+def _unflatten(w, sizes):
+    """Views ``[(W_1, b_1), ...]`` of flat parameters (B, D)."""
+    layers, start = [], 0
+    for fan_in, fan_out in layer_shapes(sizes):
+        W = w[:, start:start + fan_in * fan_out].view(-1, fan_in, fan_out)
+        start += fan_in * fan_out
+        b = w[:, start:start + fan_out]
+        start += fan_out
+        layers.append((W, b))
+    return layers
+
+
+def logits(w, X, sizes):
+    """Network outputs (B, n, classes) at inputs X (B, n, p)."""
+    h = X
+    layers = _unflatten(w, sizes)
+    for i, (W, b) in enumerate(layers):
+        h = torch.baddbmm(b.unsqueeze(1), h, W)
+        if i < len(layers) - 1:
+            h = torch.relu(h)
+    return h
+
+
+def cross_entropy(z, y):
+    """Per-sample cross-entropy (B, n) of logits z (B, n, c), labels y."""
+    return torch.logsumexp(z, -1) - z.gather(-1, y.unsqueeze(-1)).squeeze(-1)
+
+
+def loss_and_grad(w, X, y, sizes):
+    """Mean cross-entropy (B,) on (X, y) and its gradient in w (B, D).
+
+    Backpropagation written out: with ``delta_L = (softmax(z) - onehot(y))
+    / n``, ``dW_l = h_{l-1}^T delta_l``, ``db_l = sum_n delta_l`` and
+    ``delta_{l-1} = (delta_l W_l^T) * 1[h_{l-1} > 0]``.
+    """
+    layers = _unflatten(w, sizes)
+    acts = [X]
+    h = X
+    for i, (W, b) in enumerate(layers):
+        h = torch.baddbmm(b.unsqueeze(1), h, W)
+        if i < len(layers) - 1:
+            h = torch.relu(h)
+            acts.append(h)
+    loss = cross_entropy(h, y).mean(-1)
+    n = X.shape[1]
+    delta = (torch.softmax(h, -1)
+             - F.one_hot(y, h.shape[-1]).to(h.dtype)) / n
+    grads = []
+    for i in range(len(layers) - 1, -1, -1):
+        W, _ = layers[i]
+        h_in = acts[i]
+        grads.append(delta.sum(1))
+        grads.append(torch.bmm(h_in.transpose(1, 2), delta).flatten(1))
+        if i > 0:
+            delta = torch.bmm(delta, W.transpose(1, 2)) * (h_in > 0)
+    return loss, torch.cat(grads[::-1], dim=1)
+
+
+def epoch_batches(n_tasks, n, batch_size, steps, gen):
+    """Indices (B, steps, b) of mini-batches, ``b = min(batch_size, n)``:
+    each task's samples in shuffled epochs (a fresh permutation per epoch;
+    the ``n mod b`` samples left over at an epoch's end wait for the next
+    one), cut in batches."""
+    batch_size = min(batch_size, n)
+    per_epoch = n // batch_size
+    epochs = -(-steps // per_epoch)
+    rows = []
+    for _ in range(n_tasks):
+        idx = torch.stack([torch.randperm(n, generator=gen)[
+            :per_epoch * batch_size] for _ in range(epochs)])
+        rows.append(idx.reshape(-1, batch_size)[:steps])
+    return torch.stack(rows)
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """A labelled sample per task: X (B, n, p), y (B, n)."""
+
+    X: torch.Tensor
+    y: torch.Tensor
+
+
+@dataclass(frozen=True, eq=False)
+class SplitLoss:
+    """Mean cross-entropy of every task on one split, as a callable
+    ``w (B, D) -> (B,)`` (the meta-objective's ``tasks.loss(split)``)."""
+
+    data: Split
+    sizes: tuple
+
+    def __call__(self, w):
+        return cross_entropy(logits(w, self.data.X, self.sizes),
+                             self.data.y).mean(-1)
+
+
+@dataclass(frozen=True, eq=False)
+class MLPTasks:
+    """A batch of MLP classification tasks (see the module docstring).
+
+    ``train`` is what the inner optimizer trains on (mini-batches
+    ``batches``), ``test`` the held-out images of the meta-test metrics,
+    ``validation`` the held-out part of ``train`` after :meth:`split`.
+    ``seed`` seeds :meth:`restart`.
+    """
+
+    sizes: tuple
+    w0: torch.Tensor                # (B, D)
+    train: Split
+    test: Split
+    batches: torch.Tensor           # (B, steps, batch_size) indices
+    seed: int
+    validation: Split | None = None
+    family: str = "mlp"
+
+    @property
+    def n_tasks(self):
+        return self.w0.shape[0]
+
+    @property
+    def dtype(self):
+        return self.w0.dtype
+
+    @property
+    def device(self):
+        return self.w0.device
+
+    @property
+    def samples(self):
+        """The training samples (X, y), which :meth:`split` divides."""
+        return self.train.X, self.train.y
+
+    @property
+    def param_segments(self):
+        return param_segments(self.sizes)
+
+    def _batch(self, k):
+        idx = self.batches[:, k % self.batches.shape[1]]
+        X = self.train.X.gather(
+            1, idx.unsqueeze(-1).expand(-1, -1, self.train.X.shape[-1]))
+        return X, self.train.y.gather(1, idx)
+
+    def inner_grad(self, w, step):
+        """Gradient (B, D) of the cross-entropy on mini-batch ``step``."""
+        return loss_and_grad(w, *self._batch(step), self.sizes)[1]
+
+    def inner_loss(self, w, step):
+        """Cross-entropy (B,) on mini-batch ``step``."""
+        X, y = self._batch(step)
+        return cross_entropy(logits(w, X, self.sizes), y).mean(-1)
+
+    def loss(self, split):
+        """Full-split mean cross-entropy: "train", "validation", "test"."""
+        data = getattr(self, split)
+        if data is None:
+            raise ValueError(
+                f"these mlp tasks have no {split!r} split; call "
+                "MLPTasks.split(val_fraction) first"
+            )
+        return SplitLoss(data, self.sizes)
+
+    def split(self, val_fraction):
+        """Hold out the last ``round(val_fraction n)`` training samples of
+        each task as its validation split; training is on the rest, with
+        mini-batches redrawn for the smaller set."""
+        X, y = self.samples
+        n = X.shape[1]
+        n_val = int(round(val_fraction * n))
+        if not 1 <= n_val <= n - 1:
+            raise ValueError(
+                f"parameter 'val_fraction' must leave at least one training "
+                f"and one validation sample out of n_samples={n}, got "
+                f"{val_fraction!r} ({n - n_val} train / {n_val} validation)"
+            )
+        gen = make_generator(self.seed + 1)
+        batches = epoch_batches(self.n_tasks, n - n_val,
+                                self.batches.shape[2],
+                                self.batches.shape[1], gen)
+        return replace(
+            self, train=Split(X[:, :-n_val], y[:, :-n_val]),
+            validation=Split(X[:, -n_val:], y[:, -n_val:]),
+            batches=batches.to(self.device),
+        )
+
+    def restart(self, run):
+        """The same tasks (data) with a fresh initialisation and mini-batch
+        order, drawn from ``(seed, run)``: run 0 is these tasks."""
+        if run == 0:
+            return self
+        gen = make_generator(self.seed * 7919 + run)
+        w0 = init_params(self.n_tasks, self.sizes, gen, self.dtype)
+        B, steps, bs = self.batches.shape
+        batches = epoch_batches(B, self.train.X.shape[1], bs, steps, gen)
+        return replace(self, w0=w0.to(self.device),
+                       batches=batches.to(self.device))
+
+    def to(self, device):
+        """These tasks on ``device``."""
+        def move(split):
+            return None if split is None else Split(split.X.to(device),
+                                                    split.y.to(device))
+
+        return replace(
+            self, w0=self.w0.to(device), train=move(self.train),
+            test=move(self.test), validation=move(self.validation),
+            batches=self.batches.to(device),
+        )
+
+    def metrics(self, w, horizon):
+        """Meta-test metrics at parameters ``w`` (B, D), plain floats:
+        ``value`` (mean test cross-entropy; a task whose loss is not finite
+        counts +inf), ``test_accuracy``, ``train_accuracy``, ``train_loss``
+        (full training set) and ``diverged_fraction``."""
+        out = {}
+        with torch.no_grad():
+            for name, data in (("test", self.test), ("train", self.train)):
+                z = logits(w, data.X, self.sizes)
+                loss = cross_entropy(z, data.y).mean(-1).double()
+                loss = torch.where(torch.isfinite(loss), loss, math.inf)
+                acc = (z.argmax(-1) == data.y).double().mean(-1)
+                out[name] = loss
+                out[f"{name}_accuracy"] = float(acc.mean())
+        return dict(
+            value=float(out["test"].mean()),
+            test_accuracy=out["test_accuracy"],
+            train_accuracy=out["train_accuracy"],
+            train_loss=float(out["train"].mean()),
+            diverged_fraction=float(torch.isinf(out["test"]).double().mean()),
+        )
+
+
+def make_mlp_tasks(images, labels, n_tasks, n_samples, n_test, hidden,
+                   batch_size, label_noise, horizon, gen, dtype):
+    """Draw ``n_tasks`` MLP tasks from ``(images, labels)`` (numpy).
+
+    Each task: a random permutation of the 10 class labels; ``n_samples``
+    training images drawn without replacement, each training label replaced
+    with probability ``label_noise`` by a uniformly drawn one; ``n_test``
+    of the remaining images (clean labels) as its test set; an MLP ``p ->
+    hidden -> 10`` initialised at random; ``horizon`` mini-batches of
+    ``batch_size`` in shuffled epochs.
+    """
+    X_all = torch.as_tensor(images)
+    y_all = torch.as_tensor(labels)
+    n_classes = int(y_all.max()) + 1
+    Xtr, ytr, Xte, yte = [], [], [], []
+    for _ in range(n_tasks):
+        perm = torch.randperm(len(X_all), generator=gen)
+        relabel = torch.randperm(n_classes, generator=gen)
+        train, test = perm[:n_samples], perm[n_samples:n_samples + n_test]
+        y = relabel[y_all[train]]
+        noisy = torch.rand(n_samples, generator=gen) < label_noise
+        random_labels = torch.randint(n_classes, (n_samples,), generator=gen)
+        Xtr.append(X_all[train])
+        ytr.append(torch.where(noisy, random_labels, y))
+        Xte.append(X_all[test])
+        yte.append(relabel[y_all[test]])
+    sizes = (X_all.shape[1], *hidden, n_classes)
+    seed = int(torch.randint(2 ** 31, (1,), generator=gen))
+    return MLPTasks(
+        sizes=sizes,
+        w0=init_params(n_tasks, sizes, gen, dtype),
+        train=Split(torch.stack(Xtr).to(dtype), torch.stack(ytr)),
+        test=Split(torch.stack(Xte).to(dtype), torch.stack(yte)),
+        batches=epoch_batches(n_tasks, n_samples, batch_size, horizon, gen),
+        seed=seed,
+    )
+
+
+SOURCES = {"digits": 1797, "mnist": 70000}     # images available
+
+
+def check_mlp_parameters(**p):
+    """Validate the ``mlp`` family's parameters; return them normalised.
+
+    Raises ValueError naming the parameter, before any data is loaded.
+    """
+    from .tasks import DTYPES
+    from .validation import check_choice, check_float, check_int
+
+    out = dict(source=check_choice("source", p["source"], SOURCES))
+    for key in ("n_samples", "n_test", "batch_size", "horizon",
+                "n_train_tasks", "n_test_tasks"):
+        out[key] = check_int(key, p[key])
+    out["n_samples"] = check_int("n_samples", p["n_samples"], 2)
+    available = SOURCES[out["source"]]
+    if out["n_samples"] + out["n_test"] > available:
+        raise ValueError(
+            f"parameters 'n_samples' + 'n_test' must be <= {available} (the "
+            f"{out['source']} images), got {out['n_samples']} + "
+            f"{out['n_test']}"
+        )
+    hidden = p["hidden"]
+    if isinstance(hidden, int) and not isinstance(hidden, bool):
+        hidden = (hidden,)
+    if not isinstance(hidden, (tuple, list)):
+        raise ValueError(
+            "parameter 'hidden' must be a tuple of layer widths, got "
+            f"{hidden!r}"
+        )
+    out["hidden"] = tuple(check_int("hidden", h) for h in hidden)
+    out["label_noise"] = check_float("label_noise", p["label_noise"], 0.0,
+                                     1.0)
+    out["dtype"] = DTYPES[check_choice("dtype", p["dtype"], DTYPES)]
+    return out

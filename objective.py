@@ -23,7 +23,8 @@ class Objective(BaseObjective):
     - ``log_objective``: mean ``(1/T) log`` meta-test loss, computed in log
       space, finite wherever ``value`` over- or underflows;
     - ``diverged_fraction``: share of meta-test tasks whose loss is not finite;
-    - ``step_size``: the learned eta;
+    - ``step_size``: the learned eta (gradient descent only; other inner
+      optimizers, e.g. the adaptive references, have none);
     - ``meta_grad_failures``: meta-steps whose meta-gradient was not finite
       (skipped by the meta-training loop);
     - ``inner_gradient_evaluations``: what learning theta cost, in inner
@@ -31,7 +32,7 @@ class Objective(BaseObjective):
       need no tuning);
     - quadratics: ``eta_star``, the exact minimiser of the mean over
       meta-train tasks of ``(1/T) log f(w_T)``, and ``step_size_rel_error``
-      ``= |eta - eta*| / eta*``;
+      ``= |eta - eta*| / eta*`` (gradient descent only);
     - least squares: ``excess_risk``, mean ``||w_T - w*||^2``;
     - mlp (no ``log_objective``): ``value`` is the mean test cross-entropy,
       plus ``test_accuracy``, ``train_accuracy`` and, for the neural learned
@@ -73,7 +74,12 @@ class Objective(BaseObjective):
             )
 
     def get_objective(self):
-        return dict(tasks=self.train_tasks, horizon=self.horizon)
+        # each solver gets its own copy of the tasks (families may offer
+        # `fresh()`), so that a spectrum one solver computed and cached is
+        # not free for the next: costs do not depend on the solver order
+        fresh = getattr(self.train_tasks, "fresh", None)
+        tasks = self.train_tasks if fresh is None else fresh()
+        return dict(tasks=tasks, horizon=self.horizon)
 
     def evaluate_result(self, learned):
         metrics = evaluate(self.test_tasks, learned, self.horizon)
@@ -82,6 +88,7 @@ class Objective(BaseObjective):
             learned.inner_gradient_evaluations)
         if self.eta_star is not None:
             metrics["eta_star"] = self.eta_star
+        if self.eta_star is not None and "step_size" in metrics:
             metrics["step_size_rel_error"] = (
                 abs(metrics["step_size"] - self.eta_star) / self.eta_star
             )

@@ -177,6 +177,24 @@ class LinearTasks:
         training loss's (deterministic, the same at every step)."""
         return self.train.grad(w)
 
+    def fresh(self):
+        """These tasks, sharing their tensors, without what was computed
+        and cached on them (spectra, float64 copies): the objective hands
+        every solver such a copy, so that what one solver computed is not
+        free for the next and the reported costs do not depend on the
+        order the solvers run in."""
+        def fresh_loss(form):
+            return None if form is None else replace(form)
+
+        return replace(self, train=fresh_loss(self.train),
+                       test=fresh_loss(self.test),
+                       validation=fresh_loss(self.validation))
+
+    def inner_loss(self, w, step):
+        """Loss of every task at ``w`` (B, d) -> (B,) whose gradient is
+        :meth:`inner_grad` at ``step``: the full training loss."""
+        return self.train(w)
+
     def metrics(self, w, horizon):
         """Meta-test metrics of parameters ``w`` (B, d) reached after
         ``horizon`` steps, as plain floats computed in float64: ``value``

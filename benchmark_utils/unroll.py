@@ -28,13 +28,33 @@ def unroll(tasks, optimizer, theta, horizon, return_state=False):
     Every task starts from ``tasks.w0`` and follows
     ``tasks.inner_grad(w, k)`` at step k (the full training gradient for
     linear tasks, a mini-batch gradient for networks); ``theta`` are the
-    optimizer's meta-parameters.
+    optimizer's meta-parameters. Optional parts of the optimizer protocol
+    (see :mod:`~benchmark_utils.inner_optimizers`): an optimizer with
+    ``needs_loss = True`` also receives ``loss=tasks.inner_loss(w, k)``, and
+    one with a ``finalize(params, state)`` method is evaluated at the point
+    it returns (schedule-free's average).
     """
     w = tasks.w0
     state = optimizer.init(w)
     for k in range(horizon):
-        w, state = optimizer.update(w, tasks.inner_grad(w, k), state, theta)
+        w, state = inner_step(tasks, optimizer, w, state, theta, k)
+    finalize = getattr(optimizer, "finalize", None)
+    if finalize is not None:
+        w = finalize(w, state)
     return (w, state) if return_state else w
+
+
+def inner_step(tasks, optimizer, w, state, theta, k, first_order=False):
+    """One step ``k`` of ``optimizer`` on every task; returns (w, state).
+
+    ``first_order``: the inner gradient is taken at detached parameters (a
+    constant for autograd).
+    """
+    grad = tasks.inner_grad(w.detach() if first_order else w, k)
+    if getattr(optimizer, "needs_loss", False):
+        return optimizer.update(w, grad, state, theta,
+                                loss=tasks.inner_loss(w, k))
+    return optimizer.update(w, grad, state, theta)
 
 
 class PersistentUnroll:
@@ -76,8 +96,8 @@ class PersistentUnroll:
         w, state, total = self.w, self.state, 0.0
         n = min(length, self.horizon - self.step)
         for k in range(self.step, self.step + n):
-            grad = self.tasks.inner_grad(w.detach() if first_order else w, k)
-            w, state = self.optimizer.update(w, grad, state, theta)
+            w, state = inner_step(self.tasks, self.optimizer, w, state,
+                                  theta, k, first_order)
             total = total + meta_loss(self.tasks, w)
         self.w = w.detach()
         self.state = _detach(state)

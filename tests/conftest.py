@@ -25,8 +25,12 @@ def make_dataset(benchmark, name, **params):
     return _component(benchmark.get_datasets(), name).get_instance(**params)
 
 
-def make_solver(benchmark, name, **params):
-    return _component(benchmark.get_solvers(), name).get_instance(**params)
+def make_solver(benchmark, name, repetition=0, **params):
+    """A solver instance, with a run context so that it can seed itself."""
+    solver = _component(benchmark.get_solvers(), name).get_instance(**params)
+    RunContext().set_run_context("objective", "dataset", solver,
+                                 repetition=repetition, base_seed=0)
+    return solver
 
 
 def make_objective(benchmark, dataset, repetition=0):

@@ -25,7 +25,7 @@ solver:
 """
 
 COMMON = ["value", "train_loss", "log_objective", "diverged_fraction",
-          "step_size", "meta_grad_failures"]
+          "step_size", "meta_grad_failures", "inner_gradient_evaluations"]
 PER_FAMILY = {"quadratic": ["eta_star", "step_size_rel_error"],
               "least_squares": ["excess_risk"]}
 

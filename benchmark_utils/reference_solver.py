@@ -1,0 +1,57 @@
+"""What the reference solvers share: a rule run with no meta-training.
+
+A reference is what a user would pick instead of meta-learning: a
+hand-designed or tuning-free inner optimizer (hypergradient descent, DoG,
+Prodigy, D-Adaptation, Schedule-Free, Polyak's step, GD with 1/L or
+2/(L + mu)). It learns nothing from the meta-train tasks, so it reports
+``inner_gradient_evaluations = 0``, and the objective evaluates it on the
+same meta-test tasks as the meta-learned solvers. A solver file declares its
+``requirements`` and ``parameters`` and implements :meth:`make`; rules that
+need what only some task families know (``L``, ``mu``, ``f*``) also
+implement :meth:`unsupported`.
+
+Written against the generic task protocol (``w0``, ``inner_grad(w, k)``,
+``inner_loss(w, k)``, ``metrics(w, horizon)``, ``n_tasks``, ``dtype``,
+``family``), so the references run on any task family that follows it.
+"""
+
+import torch
+from benchopt import BaseSolver
+from benchopt.stopping_criterion import SingleRunCriterion
+
+from .meta_train import LearnedOptimizer
+
+
+class ReferenceSolver(BaseSolver):
+    """A fixed inner optimizer, evaluated as is (no tuning, one run)."""
+
+    sampling_strategy = "run_once"
+    stopping_criterion = SingleRunCriterion()
+
+    def make(self, tasks, horizon):
+        """Return ``(optimizer, theta)``: the inner optimizer and its fixed
+        hyper-parameters as a float64 tensor; check the parameters here
+        (raise ValueError naming the bad one)."""
+        raise NotImplementedError
+
+    def unsupported(self, tasks):
+        """The reason this rule cannot run on ``tasks``, or None."""
+        return None
+
+    def skip(self, tasks, horizon):
+        reason = self.unsupported(tasks)
+        if reason is None:
+            self.make(tasks, horizon)          # checks the parameters
+        return reason is not None, reason
+
+    def set_objective(self, tasks, horizon):
+        self.tasks, self.horizon = tasks, horizon
+
+    def run(self, _):
+        self.optimizer, theta = self.make(self.tasks, self.horizon)
+        self.theta = torch.as_tensor(theta, dtype=torch.float64)
+
+    def get_result(self):
+        return dict(learned=LearnedOptimizer(
+            self.optimizer, self.theta, inner_gradient_evaluations=0,
+        ))

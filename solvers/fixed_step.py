@@ -1,0 +1,38 @@
+from benchmark_utils.inner_optimizers import GradientDescent
+from benchmark_utils.reference_solver import ReferenceSolver
+from benchmark_utils.tasks import LinearTasks
+from benchmark_utils.validation import check_choice
+
+RULES = ("1/L", "2/(L+mu)")
+
+
+class Solver(ReferenceSolver):
+    """Gradient descent with a textbook step size, no meta-training.
+
+    ``rule="1/L"`` (the safe step of an L-smooth loss) or ``"2/(L+mu)"``
+    (the best constant step for an L-smooth, mu-strongly convex quadratic).
+    The constants are the family's, read from the meta-train tasks'
+    training-loss spectra (``P^T P``): ``L`` the largest eigenvalue over
+    tasks, ``mu`` the smallest eigenvalue over tasks on the subspace that
+    gradient descent moves in (the range of ``P^T``, where the loss is
+    ``mu``-strongly convex; with fewer samples than dimensions the
+    Hessian's zero eigenvalues lie outside it). Only families whose spectrum
+    is known (quadratics, least squares) support it. Reading the
+    constants costs no gradient evaluations.
+    """
+
+    name = "fixed-step"
+    parameters = {"rule": list(RULES)}
+
+    def unsupported(self, tasks):
+        if not isinstance(tasks, LinearTasks):
+            return (f"the constants L and mu of {tasks.family} tasks are "
+                    "not known")
+        return None
+
+    def make(self, tasks, horizon):
+        rule = check_choice("rule", self.rule, RULES)
+        eigvals = tasks.train.spectrum.eigvals
+        L, mu = float(eigvals.max()), float(eigvals.min())
+        eta = 1.0 / L if rule == "1/L" else 2.0 / (L + mu)
+        return GradientDescent(), eta

@@ -1,0 +1,32 @@
+import torch
+
+from benchmark_utils.inner_optimizers import HypergradientDescent
+from benchmark_utils.reference_solver import ReferenceSolver
+from benchmark_utils.validation import check_float, check_positive
+
+
+class Solver(ReferenceSolver):
+    """Hypergradient descent (Baydin et al. 2018), no meta-training.
+
+    The step size adapts online, per task, along the derivative of the loss
+    in the previous step size: ``alpha_k = alpha_{k-1} + beta <g_k,
+    g_{k-1}>`` (additive) or ``alpha_k = alpha_{k-1} (1 + beta cos(g_k,
+    g_{k-1}))`` (multiplicative); ``eta0 = alpha_0``, ``hyper_lr = beta``
+    (None: 1e-3 additive, 0.05 multiplicative).
+    """
+
+    name = "hypergradient"
+    parameters = {
+        "variant": ["additive", "multiplicative"],
+        "eta0": [1e-3],
+        "hyper_lr": [None],
+    }
+
+    def make(self, tasks, horizon):
+        optimizer = HypergradientDescent(self.variant)
+        beta = self.hyper_lr
+        if beta is None:
+            beta = 1e-3 if self.variant == "additive" else 0.05
+        theta = torch.tensor([check_positive("eta0", self.eta0),
+                              check_float("hyper_lr", beta, low=0.0)])
+        return optimizer, theta

@@ -1,0 +1,22 @@
+from prodigyopt import Prodigy
+
+from benchmark_utils.reference_solver import ReferenceSolver
+from benchmark_utils.torch_optimizers import PerTaskTorchOptimizer
+from benchmark_utils.validation import check_positive
+
+
+class Solver(ReferenceSolver):
+    """Prodigy (Mishchenko & Defazio 2024), tuning-free Adam.
+
+    Adam whose step size ``d_k`` estimates the distance to the solution
+    from below, starting at ``d0``; ``lr = 1`` as recommended. One Prodigy
+    instance per task (package ``prodigyopt``).
+    """
+
+    name = "prodigy"
+    requirements = ["pip::prodigyopt"]
+    parameters = {"d0": [1e-6]}
+
+    def make(self, tasks, horizon):
+        d0 = check_positive("d0", self.d0)
+        return PerTaskTorchOptimizer.from_class(Prodigy, lr=1.0, d0=d0), ()

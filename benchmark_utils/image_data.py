@@ -98,10 +98,11 @@ def mnist_missing(folder):
     )
 
 
-def load_mnist(folder):
-    """All 70000 MNIST images and labels from ``folder``, checked."""
+def load_mnist(folder, shapes=MNIST_SHAPES):
+    """All 70000 MNIST images and labels from ``folder``, checked against
+    the official ``shapes``."""
     folder = Path(folder)
-    parts = {key: read_idx(folder / name, MNIST_SHAPES[key])
+    parts = {key: read_idx(folder / name, shapes[key])
              for key, name in MNIST_FILES.items()}
     for key in ("train_labels", "test_labels"):
         if parts[key].max() > 9:

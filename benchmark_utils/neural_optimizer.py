@@ -11,7 +11,9 @@ features:
 
 each divided by its mean absolute value over the coordinates of its
 parameter tensor (per task), so that the features' scale does not depend on
-the network or on the gradients' magnitude; and a step-number embedding
+the network or on the gradients' magnitude, and clipped to [-10, 10] (heavy
+tails, such as ``1 / sqrt(v)`` on coordinates whose gradient is always 0,
+would otherwise dominate the outputs); and a step-number embedding
 ``tanh(k / tau)`` for ``tau`` in ``TIMESCALES``: 31 features in all.
 
 The network: one hidden layer of ``hidden`` ReLU units and two outputs,
@@ -47,6 +49,7 @@ _GRAD_BOUND = 1e15
 _MAG_BOUND = 10.0
 _INIT_LR = 1e-3
 _MLP_SCALE = 0.1
+_FEATURE_BOUND = 10.0
 _ADAM_FEATURE = 2 + 2 * len(DECAYS) + DECAYS.index(0.9)   # m/sqrt(v), 0.9
 
 
@@ -120,7 +123,7 @@ class NeuralOptimizer:
         scaled = torch.cat([
             part / (part.abs().mean(1, keepdim=True) + _EPS)
             for part in torch.split(raw, self.segments, dim=1)
-        ], dim=1)
+        ], dim=1).clamp(-_FEATURE_BOUND, _FEATURE_BOUND)
         k = float(state.step)
         tau = torch.tensor(TIMESCALES, dtype=params.dtype,
                            device=params.device)

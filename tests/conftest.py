@@ -49,7 +49,7 @@ def run_solver(benchmark, obj, solver_name, max_meta_steps=200, **params):
     skip, reason = solver.skip(**obj.get_objective())
     assert not skip, reason
     solver.set_objective(**obj.get_objective())
-    calls = iter(range(max_meta_steps + 1))
+    calls = iter(range(max_meta_steps))
 
     def callback():
         return next(calls, None) is not None

@@ -1,0 +1,94 @@
+"""The neural learned optimizer and its truncated meta-gradient."""
+
+import math
+
+import pytest
+import torch
+
+from benchmark_utils.meta_gradients.tbptt import TBPTT
+from benchmark_utils.meta_objectives import MetaObjective, MetaProblem
+from benchmark_utils.neural_optimizer import N_FEATURES, NeuralOptimizer
+from benchmark_utils.tasks import make_generator
+from benchmark_utils.unroll import unroll
+from test_mlp_tasks import small_tasks
+
+
+def optimizer_and_theta(tasks, dtype=torch.float64):
+    opt = NeuralOptimizer(tasks.param_segments)
+    return opt, opt.init_theta(make_generator(1), dtype)
+
+
+def test_features_are_the_documented_31():
+    tasks = small_tasks()
+    opt, _ = optimizer_and_theta(tasks)
+    feats, _ = opt.features(tasks.w0, tasks.inner_grad(tasks.w0, 0),
+                            opt.init(tasks.w0))
+    assert N_FEATURES == 31
+    assert feats.shape == (*tasks.w0.shape, 31)
+    assert float(feats.abs().max()) <= 10.0
+
+
+@pytest.mark.parametrize("value", [1e10, 1e30, 0.0, math.nan, math.inf])
+def test_update_is_finite_for_extreme_gradients(value):
+    tasks = small_tasks(dtype=torch.float32)
+    opt, theta = optimizer_and_theta(tasks, torch.float32)
+    grad = torch.full_like(tasks.w0, value)
+    grad[:, 0] = 1.0
+    state = opt.init(tasks.w0)
+    w = tasks.w0
+    for _ in range(3):
+        w, state = opt.update(w, grad, state, theta)
+        assert bool(torch.isfinite(w).all())
+        assert float((w - tasks.w0).abs().max()) < 1.0
+    bad = opt.diagnostics(state)["nonfinite_gradients"]
+    assert bad == (3 * (grad.shape[1] - 1) if not math.isfinite(value)
+                   else 0.0)
+
+
+def test_untrained_optimizer_is_a_sane_one():
+    # it decreases every task's training loss, like Adam with a small step
+    tasks = small_tasks(horizon=100)
+    opt, theta = optimizer_and_theta(tasks)
+    with torch.no_grad():
+        w = unroll(tasks, opt, theta, 100)
+    before = tasks.loss("train")(tasks.w0)
+    after = tasks.loss("train")(w)
+    assert bool((after < 0.8 * before).all())
+
+
+def segment_problem(kind="naive", split="train", horizon=6):
+    tasks = small_tasks(n_tasks=2, n_samples=30, hidden=(6,),
+                        horizon=horizon)
+    if split == "validation":
+        tasks = tasks.split(0.5)
+    opt, theta = optimizer_and_theta(tasks)
+    return MetaProblem(tasks, opt, MetaObjective(kind, split), horizon), theta
+
+
+@pytest.mark.parametrize("kind, split", [("naive", "train"),
+                                         ("log", "validation")])
+def test_tbptt_is_the_exact_gradient_of_its_segment(kind, split):
+    problem, theta = segment_problem(kind, split)
+    estimate = TBPTT(truncation=6).estimate(problem, theta)
+    v = torch.randn(theta.shape, generator=make_generator(2),
+                    dtype=torch.float64)
+
+    def F(th):      # a fresh run: the same first segment
+        return TBPTT(truncation=6).estimate(problem, th).loss
+
+    eps = 1e-6
+    numeric = (F(theta + eps * v) - F(theta - eps * v)) / (2 * eps)
+    assert float(estimate.grad @ v) == pytest.approx(numeric, rel=1e-6)
+    assert estimate.inner_gradient_evaluations == 6 * 2
+
+
+def test_tbptt_continues_the_run_and_restarts_after_the_horizon():
+    problem, theta = segment_problem(horizon=6)
+    estimator = TBPTT(truncation=4)
+    estimator.estimate(problem, theta)
+    assert estimator.run.step == 4
+    estimator.estimate(problem, theta)
+    assert estimator.run.step == 6          # the last segment is shorter
+    estimator.estimate(problem, theta)
+    assert estimator.run.step == 4 and estimator.run.runs == 2
+    assert not torch.equal(estimator.run.tasks.w0, problem.tasks.w0)

@@ -36,6 +36,7 @@ float32's range. The update stays finite for any input.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 import math
 from typing import NamedTuple
 
@@ -46,11 +47,20 @@ TIMESCALES = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000)
 N_FEATURES = 2 + 4 * len(DECAYS) + len(TIMESCALES)
 _EPS = 1e-8
 _GRAD_BOUND = 1e15
+_TINY = 1e-30           # guards 0 / 0 for a feature that is 0 everywhere
 _MAG_BOUND = 10.0
 _INIT_LR = 1e-3
 _MLP_SCALE = 0.1
 _FEATURE_BOUND = 10.0
 _ADAM_FEATURE = 2 + 2 * len(DECAYS) + DECAYS.index(0.9)   # m/sqrt(v), 0.9
+
+
+@lru_cache(maxsize=16)
+def _segment_index(segments, device):
+    """(D,) the parameter tensor each coordinate belongs to."""
+    sizes = torch.tensor(segments, device=device)
+    return torch.repeat_interleave(torch.arange(len(segments),
+                                                device=device), sizes)
 
 
 class NeuralState(NamedTuple):
@@ -106,7 +116,8 @@ class NeuralOptimizer:
         return NeuralState(zeros, zeros, 0, params.new_zeros(B))
 
     def features(self, params, grad, state):
-        """Features (B, D, N_FEATURES) and the updated moments."""
+        """Per-coordinate features (B, D, 22), the step-number features
+        (9,), shared by all coordinates, and the updated state."""
         finite = torch.isfinite(grad)
         nonfinite = state.nonfinite + (~finite).sum(-1).to(params.dtype)
         g = torch.where(finite, grad, torch.zeros_like(grad)).clamp(
@@ -120,22 +131,26 @@ class NeuralOptimizer:
                                                         _GRAD_BOUND)
         raw = torch.cat([g.unsqueeze(-1), w.unsqueeze(-1), m, v, m * rsqrt,
                          rsqrt], dim=-1)
-        scaled = torch.cat([
-            part / (part.abs().mean(1, keepdim=True) + _EPS)
-            for part in torch.split(raw, self.segments, dim=1)
-        ], dim=1).clamp(-_FEATURE_BOUND, _FEATURE_BOUND)
-        k = float(state.step)
+        # mean |feature| per (task, parameter tensor), spread back to the
+        # coordinates by one gather (no per-tensor copies)
+        means = torch.stack([part.abs().mean(1) for part in
+                             torch.split(raw, self.segments, dim=1)], dim=1)
+        index = _segment_index(self.segments, raw.device)
+        coords = raw / (means + _TINY)[:, index]
+        coords = coords.clamp(-_FEATURE_BOUND, _FEATURE_BOUND)
         tau = torch.tensor(TIMESCALES, dtype=params.dtype,
                            device=params.device)
-        time = torch.tanh(k / tau).expand(*scaled.shape[:2], -1)
-        return (torch.cat([scaled, time], dim=-1),
-                NeuralState(m, v, state.step + 1, nonfinite))
+        time = torch.tanh(float(state.step) / tau)
+        return coords, time, NeuralState(m, v, state.step + 1, nonfinite)
 
     def update(self, params, grad, state, theta):
-        feats, state = self.features(params, grad, state)
+        coords, time, state = self.features(params, grad, state)
         p = self.unpack(theta)
-        hidden = torch.relu(feats @ p["W1"] + p["b1"])
-        out = _MLP_SCALE * (hidden @ p["W2"] + p["b2"]) + feats @ p["skip"]
+        n = coords.shape[-1]        # the step features enter as biases
+        W1, skip = p["W1"], p["skip"]
+        hidden = torch.relu(coords @ W1[:n] + (p["b1"] + time @ W1[n:]))
+        out = (_MLP_SCALE * (hidden @ p["W2"] + p["b2"]) + coords @ skip[:n]
+               + time @ skip[n:])
         direction, magnitude = out[..., 0], out[..., 1]
         scale = torch.exp(_MAG_BOUND * torch.tanh(magnitude / _MAG_BOUND))
         step = torch.exp(p["log_lr"]) * direction * scale

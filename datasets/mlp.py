@@ -31,9 +31,9 @@ class Dataset(BaseDataset):
         "hidden": [(100, 20)],
         "batch_size": [32],
         "label_noise": [0.0],
-        "horizon": [200],
-        "n_train_tasks": [8],
-        "n_test_tasks": [8],
+        "horizon": [100],
+        "n_train_tasks": [4],
+        "n_test_tasks": [4],
         "dtype": ["float32"],
     }
     test_parameters = {

@@ -27,7 +27,8 @@ class Solver(BaseSolver):
     ``objective`` averages the loss (naive) or its log over the unroll.
     Meta-optimizer: ``meta_optimizer`` (adam or rmsprop) with meta-gradient
     norm clipped to 1; a meta-step whose meta-loss or meta-gradient is not
-    finite is counted in ``meta_grad_failures`` and skipped. Runs on
+    finite is counted in ``meta_grad_failures`` and skipped. Stops after
+    ``max_meta_steps`` meta-steps (or at benchopt's ``--timeout``). Runs on
     ``device`` ("auto" = CUDA when available).
     """
 
@@ -38,6 +39,7 @@ class Solver(BaseSolver):
         "objective": ["naive"],
         "val_fraction": [0.5],
         "truncation": [20],
+        "max_meta_steps": [50],
         "hidden": [32],
         "meta_optimizer": ["adam"],
         "meta_lr": [3e-3],
@@ -48,6 +50,7 @@ class Solver(BaseSolver):
     def _check(self):
         check_meta_objective(self.objective, self.split, self.val_fraction)
         check_int("truncation", self.truncation)
+        check_int("max_meta_steps", self.max_meta_steps)
         check_int("hidden", self.hidden)
         if self.meta_optimizer not in ("adam", "rmsprop"):
             raise ValueError(
@@ -85,7 +88,8 @@ class Solver(BaseSolver):
             make_meta_optimizer(self.meta_optimizer, self.meta_lr),
             self.theta0,
         )
-        while callback() and not self.trainer.stalled:
+        while (callback() and not self.trainer.stalled
+               and self.trainer.meta_steps < self.max_meta_steps):
             self.trainer.step()
 
     def get_result(self):

@@ -82,6 +82,8 @@ SOLVER_CASES = [
      r"\(0, 1\)"),
     ("neural-optimizer", dict(truncation=0), "truncation", "integer >= 1"),
     ("neural-optimizer", dict(hidden=0), "hidden", "integer >= 1"),
+    ("neural-optimizer", dict(max_meta_steps=0), "max_meta_steps",
+     "integer >= 1"),
     ("neural-optimizer", dict(meta_optimizer="brent"), "meta_optimizer",
      "one of 'adam', 'rmsprop'"),
     ("neural-optimizer", dict(meta_lr=0.0), "meta_lr", r"\(0, \+inf\)"),

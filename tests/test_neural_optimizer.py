@@ -21,11 +21,17 @@ def optimizer_and_theta(tasks, dtype=torch.float64):
 def test_features_are_the_documented_31():
     tasks = small_tasks()
     opt, _ = optimizer_and_theta(tasks)
-    feats, _ = opt.features(tasks.w0, tasks.inner_grad(tasks.w0, 0),
-                            opt.init(tasks.w0))
-    assert N_FEATURES == 31
-    assert feats.shape == (*tasks.w0.shape, 31)
-    assert float(feats.abs().max()) <= 10.0
+    coords, time, _ = opt.features(tasks.w0, tasks.inner_grad(tasks.w0, 0),
+                                   opt.init(tasks.w0))
+    assert N_FEATURES == 31 == coords.shape[-1] + time.shape[-1]
+    assert coords.shape[:2] == tasks.w0.shape
+    assert float(coords.abs().max()) <= 10.0
+    # each per-coordinate feature has mean |.| 1 over each parameter tensor
+    first = coords[:, :tasks.param_segments[0]]
+    unclipped = first.abs().amax(1) < 10.0
+    torch.testing.assert_close(first.abs().mean(1)[unclipped],
+                               torch.ones_like(first[:, 0])[unclipped],
+                               rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("value", [1e10, 1e30, 0.0, math.nan, math.inf])

@@ -1,0 +1,40 @@
+"""``python benchmarks/run.py --quick`` prints every figure, well formed.
+
+Checks the output's shape, not its numbers: timings on shared machines are
+noise; the figures themselves are in the README.
+"""
+
+import json
+import math
+import subprocess
+import sys
+
+from conftest import ROOT
+
+NAMES = {
+    "stable_grad_over_forward", "backprop_grad_over_forward",
+    "stable_memory_ratio_T10000_T1000", "backprop_memory_ratio_T10000_T1000",
+    "meta_evals_to_1e-3_eta0_0.1", "meta_evals_to_1e-3_eta0_10_over_L",
+    "neural_unroll_speedup", "default_run_seconds", "evaluation_share",
+}
+COMPARISONS = NAMES - {"meta_evals_to_1e-3_eta0_0.1",
+                       "meta_evals_to_1e-3_eta0_10_over_L"}
+
+
+def test_quick_benchmark_prints_one_json_object_per_figure():
+    out = subprocess.run(
+        [sys.executable, "benchmarks/run.py", "--quick"], cwd=ROOT,
+        capture_output=True, text=True, check=True, timeout=900,
+    ).stdout
+    figures = [json.loads(line) for line in out.splitlines() if line]
+    assert {f["name"] for f in figures} == NAMES
+    assert len(figures) == len(NAMES)
+    for fig in figures:
+        assert {"name", "value", "unit", "target"} <= set(fig)
+        assert isinstance(fig["value"], (int, float))
+        assert math.isfinite(fig["value"]) and fig["value"] >= 0
+        assert isinstance(fig["target"], str) and fig["target"]
+        if fig["name"] in COMPARISONS:
+            assert isinstance(fig["anchor"], str) and fig["anchor"]
+    speed = {f["name"]: f for f in figures}["neural_unroll_speedup"]
+    assert speed["meta_gradient_rel_diff_float64"] < 1e-5

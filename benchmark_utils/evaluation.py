@@ -16,6 +16,17 @@ from .tasks import LinearTasks
 from .unroll import gd_exact, unroll
 
 
+def reported_step_size(eta):
+    """The step size as reported: ``eta``, or +inf where it is NaN.
+
+    Meta-training never proposes a non-finite step size (it rejects one and
+    keeps the last finite ``theta``), but a solver's result could still
+    carry NaN; a NaN in a result column would hide it in tables and plots,
+    while +inf is counted as diverged with ``value = inf``.
+    """
+    return math.inf if math.isnan(eta) else eta
+
+
 def _mean(x):
     """Mean as a plain float; +inf if any entry is +inf."""
     return float(x.mean())
@@ -67,7 +78,7 @@ def evaluate_unrolled(tasks, optimizer, theta, horizon):
     if hasattr(optimizer, "diagnostics"):
         out.update(optimizer.diagnostics(state))
     if theta.numel() == 1:
-        out["step_size"] = float(theta)
+        out["step_size"] = reported_step_size(float(theta))
     return out
 
 
@@ -77,11 +88,13 @@ def evaluate(tasks, learned, horizon):
     Gradient descent on linear tasks is evaluated exactly
     (:func:`evaluate_gd`); everything else by running the optimizer
     (:func:`evaluate_unrolled`). A scalar step size is reported as
-    ``step_size``.
+    ``step_size`` (+inf where it is NaN). No metric is ever NaN: a
+    non-finite loss is +inf and counts as diverged.
     """
     theta = learned.theta
     if (isinstance(learned.optimizer, GradientDescent)
             and isinstance(tasks, LinearTasks)):
         eta = float(theta)
-        return dict(evaluate_gd(tasks, eta, horizon), step_size=eta)
+        return dict(evaluate_gd(tasks, eta, horizon),
+                    step_size=reported_step_size(eta))
     return evaluate_unrolled(tasks, learned.optimizer, theta, horizon)

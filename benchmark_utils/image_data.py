@@ -12,6 +12,7 @@ and int64 labels in [0, 10) of shape (N,).
 """
 
 import gzip
+import math
 from pathlib import Path
 import struct
 import urllib.request
@@ -44,44 +45,78 @@ def load_digits():
     return (data.data / 16.0).astype(np.float32), data.target.astype(np.int64)
 
 
-def read_idx(path, shape=None):
+MAX_NDIM = 4                   # IDX files of images: 3, labels: 1
+MAX_BYTES = 64 * 2 ** 20       # the largest MNIST file is 47 MB unpacked
+
+
+def _read_exactly(f, n, path, what):
+    data = f.read(n)
+    if len(data) != n:
+        raise DataFormatError(
+            f"{path}: {len(data)} {what} bytes, the header announces {n} "
+            "(truncated or altered file)"
+        )
+    return data
+
+
+def read_idx(path, shape=None, max_bytes=MAX_BYTES):
     """Read an IDX file of unsigned bytes (optionally gzipped), checked.
 
     The IDX format: two zero bytes, the element type (0x08 = unsigned
     byte), the number of dimensions, then each dimension as a big-endian
     uint32, then the data. ``shape`` (optional) is the expected shape.
-    Raises :class:`DataFormatError` naming the file and the defect.
+    The header is read and checked (element type, at most ``MAX_NDIM``
+    dimensions, the expected shape, at most ``max_bytes`` of data) before
+    any data is read, and then exactly the announced bytes: a header that
+    announces a huge array, or a small gzip file that unpacks to gigabytes
+    (a "gzip bomb"), is rejected without allocating or decompressing it.
+    Returns uint8 pixels or labels. Raises :class:`DataFormatError` naming
+    the file and the defect.
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as err:      # gzip: truncated or not gzip
+            return _read_idx_stream(f, path, shape, max_bytes)
+    except (OSError, EOFError, gzip.BadGzipFile) as err:  # not gzip, cut
         raise DataFormatError(f"{path}: cannot be read ({err})") from err
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+
+
+def _read_idx_stream(f, path, shape, max_bytes):
+    magic = f.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0:
         raise DataFormatError(f"{path}: bad magic number (not an IDX file)")
-    if raw[2] != _UBYTE:
+    if magic[2] != _UBYTE:
         raise DataFormatError(
-            f"{path}: element type 0x{raw[2]:02x}, expected unsigned bytes "
+            f"{path}: element type 0x{magic[2]:02x}, expected unsigned bytes "
             "(0x08)"
         )
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
+    ndim = magic[3]
+    if not 1 <= ndim <= MAX_NDIM:
+        raise DataFormatError(
+            f"{path}: {ndim} dimensions, expected 1 to {MAX_NDIM}"
+        )
+    header = f.read(4 * ndim)
+    if len(header) != 4 * ndim:
         raise DataFormatError(f"{path}: truncated header")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
+    dims = struct.unpack(f">{ndim}I", header)
     if shape is not None and tuple(dims) != tuple(shape):
         raise DataFormatError(
             f"{path}: shape {tuple(dims)}, expected {tuple(shape)}"
         )
-    size = int(np.prod(dims))
-    if len(raw) - header != size:
+    size = math.prod(dims)           # Python ints: no overflow
+    if size > max_bytes:
         raise DataFormatError(
-            f"{path}: {len(raw) - header} data bytes, the header announces "
-            f"{size} (truncated or altered file)"
+            f"{path}: the header announces {size} bytes, more than the "
+            f"{max_bytes} allowed"
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    raw = _read_exactly(f, size, path, "data")
+    if f.read(1):
+        raise DataFormatError(
+            f"{path}: more data bytes than the header announces ({size}; "
+            "truncated or altered file)"
+        )
+    return np.frombuffer(raw, dtype=np.uint8).reshape(dims)
 
 
 def mnist_missing(folder):

@@ -24,7 +24,13 @@ from .meta_gradients import get_estimator
 from .meta_objectives import MetaObjective, MetaProblem
 from .meta_optimizers import make_meta_optimizer
 from .meta_train import MetaTrainer
-from .validation import check_float, check_positive
+from .validation import (
+    check_choice, check_float, check_positive, check_split,
+)
+
+# the meta-optimizers of a scalar step size (adam and rmsprop are for the
+# neural optimizer's weights: unprojected, they can make eta negative)
+STEP_SIZE_META_OPTIMIZERS = ("brent", "projected-gd")
 
 
 def check_meta_objective(kind, split, val_fraction):
@@ -32,7 +38,23 @@ def check_meta_objective(kind, split, val_fraction):
     ``split="validation"``, ``val_fraction`` in (0, 1)."""
     MetaObjective(kind, split)
     if split == "validation":
-        check_float("val_fraction", val_fraction, 0.0, 1.0, True, True)
+        check_val_fraction(val_fraction)
+
+
+def check_val_fraction(val_fraction):
+    """``val_fraction`` in (0, 1). Solvers that have the parameter check it
+    whatever their split, also ``split="train"`` where it is unused, so that
+    a typo in a sweep fails at once."""
+    return check_float("val_fraction", val_fraction, 0.0, 1.0, True, True)
+
+
+def check_split_fits(tasks, split, val_fraction):
+    """For ``split="validation"``, check that ``val_fraction`` leaves a
+    training and a validation sample in every task (ValueError naming
+    ``val_fraction`` otherwise), without splitting anything."""
+    samples = getattr(tasks, "samples", None)
+    if split == "validation" and samples is not None:
+        check_split(val_fraction, samples[0].shape[1])
 
 
 def split_unavailable(tasks, split):
@@ -74,6 +96,8 @@ class MetaLearningSolver(BaseSolver):
     def _checked_setup(self):
         setup = {"val_fraction": None, **self.meta_setup()}
         check_positive("eta0", self.eta0)
+        check_choice("meta_optimizer", self.meta_optimizer,
+                     STEP_SIZE_META_OPTIMIZERS)
         make_meta_optimizer(self.meta_optimizer, self.meta_lr)  # checks both
         get_estimator(setup["gradient"])
         check_meta_objective(setup["kind"], setup["split"],

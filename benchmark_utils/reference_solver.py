@@ -28,10 +28,17 @@ class ReferenceSolver(BaseSolver):
     sampling_strategy = "run_once"
     stopping_criterion = SingleRunCriterion()
 
+    def checked_parameters(self):
+        """The solver's parameters, checked and normalised (a dict); raise
+        ValueError naming a bad one. Called by :meth:`skip` on every task
+        family, also those the rule does not support, so that a bad value
+        in a sweep is an error, never a silent skip."""
+        return {}
+
     def make(self, tasks, horizon):
         """Return ``(optimizer, theta)``: the inner optimizer and its fixed
-        hyper-parameters as a float64 tensor; check the parameters here
-        (raise ValueError naming the bad one)."""
+        hyper-parameters as a float64 tensor (from
+        :meth:`checked_parameters`)."""
         raise NotImplementedError
 
     def unsupported(self, tasks):
@@ -39,9 +46,8 @@ class ReferenceSolver(BaseSolver):
         return None
 
     def skip(self, tasks, horizon):
+        self.checked_parameters()
         reason = self.unsupported(tasks)
-        if reason is None:
-            self.make(tasks, horizon)          # checks the parameters
         return reason is not None, reason
 
     def set_objective(self, tasks, horizon):

@@ -16,7 +16,10 @@ from benchopt.stopping_criterion import SingleRunCriterion
 
 from .meta_gradients import stable
 from .meta_objectives import MetaObjective, MetaProblem
-from .meta_solver import check_meta_objective, split_unavailable
+from .meta_solver import (
+    check_meta_objective, check_split_fits, check_val_fraction,
+    split_unavailable,
+)
 from .meta_train import LearnedOptimizer
 from .unroll import unroll
 from .validation import check_int, check_positive
@@ -64,14 +67,17 @@ class GridSearchSolver(BaseSolver):
         raise NotImplementedError
 
     def _checked(self):
-        setup = {"val_fraction": None, **self.grid_setup()}
+        setup = self.grid_setup()
         check_meta_objective(setup["kind"], setup["split"],
                              setup["val_fraction"])
+        check_val_fraction(setup["val_fraction"])     # whatever the split
         return setup
 
     def skip(self, tasks, horizon):
         setup = self._checked()
         reason = split_unavailable(tasks, setup["split"])
+        if reason is None:
+            check_split_fits(tasks, setup["split"], setup["val_fraction"])
         return reason is not None, reason
 
     def set_objective(self, tasks, horizon):

@@ -65,3 +65,39 @@ def check_positive(name, value):
 def check_optional_positive(name, value):
     """Like :func:`check_positive`, but ``None`` (= a default) passes."""
     return None if value is None else check_positive(name, value)
+
+
+def check_split(val_fraction, n_samples):
+    """``(n_train, n_val)`` of a split of ``n_samples`` samples that holds out
+    ``round(val_fraction * n_samples)``; both parts must be non-empty."""
+    val_fraction = check_float("val_fraction", val_fraction, 0.0, 1.0, True,
+                               True)
+    n_val = int(round(val_fraction * n_samples))
+    if not 1 <= n_val <= n_samples - 1:
+        raise ValueError(
+            f"parameter 'val_fraction' must leave at least one training "
+            f"and one validation sample out of n_samples={n_samples}, got "
+            f"{val_fraction!r} ({n_samples - n_val} train / {n_val} "
+            "validation)"
+        )
+    return n_samples - n_val, n_val
+
+
+def invalid_data(err, fail_fast=None):
+    """What a dataset's ``get_data`` returns when its parameters are invalid
+    (``err``, the ValueError of a check above): no tasks, and the reason,
+    which the objective's ``skip`` reports for this dataset.
+
+    benchopt calls ``get_data`` outside its per-run error handling, so an
+    exception there would abort the whole run (every other configuration
+    of a sweep with it, and the result file); a skip with the message keeps
+    the rest. ``fail_fast`` (benchopt's ``BENCHOPT_RAISE_ON_ERROR``)
+    re-raises instead (None: read it from benchopt's settings).
+    """
+    if fail_fast is None:
+        from benchopt.config import RAISE_ON_ERROR
+        fail_fast = bool(RAISE_ON_ERROR)
+    if fail_fast:
+        raise err
+    return dict(train_tasks=None, test_tasks=None, horizon=None,
+                unavailable=f"invalid dataset parameter: {err}")

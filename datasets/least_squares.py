@@ -3,6 +3,7 @@ from benchopt import BaseDataset
 from benchmark_utils.tasks import (
     check_family_parameters, make_generator, make_least_squares_tasks,
 )
+from benchmark_utils.validation import invalid_data
 
 
 class Dataset(BaseDataset):
@@ -30,12 +31,19 @@ class Dataset(BaseDataset):
         "n_test_tasks": [3], "horizon": [10],
     }
 
-    def get_data(self):
-        p = check_family_parameters(
+    def check_parameters(self):
+        """The parameters, normalised; ValueError naming a bad one."""
+        return check_family_parameters(
             dim=self.dim, n_samples=self.n_samples, noise=self.noise,
             horizon=self.horizon, n_train_tasks=self.n_train_tasks,
             n_test_tasks=self.n_test_tasks, dtype=self.dtype,
         )
+
+    def get_data(self):
+        try:
+            p = self.check_parameters()
+        except ValueError as err:       # skipped with the reason
+            return invalid_data(err)
         gen = make_generator(self.get_seed(use_repetition=True))
 
         def draw(n_tasks):

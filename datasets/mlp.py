@@ -6,6 +6,7 @@ from benchmark_utils.image_data import (
 )
 from benchmark_utils.mlp_tasks import check_mlp_parameters, make_mlp_tasks
 from benchmark_utils.tasks import make_generator
+from benchmark_utils.validation import invalid_data
 
 
 class Dataset(BaseDataset):
@@ -42,7 +43,9 @@ class Dataset(BaseDataset):
     }
     prepare_cache_ignore = "all"
 
-    def _checked(self):
+    def check_parameters(self):
+        """The parameters, normalised; ValueError naming a bad one, before
+        any image is loaded."""
         return check_mlp_parameters(
             source=self.source, n_samples=self.n_samples, n_test=self.n_test,
             hidden=self.hidden, batch_size=self.batch_size,
@@ -56,7 +59,10 @@ class Dataset(BaseDataset):
             download_mnist(get_data_path("mnist"))
 
     def get_data(self):
-        p = self._checked()
+        try:
+            p = self.check_parameters()
+        except ValueError as err:       # skipped with the reason
+            return invalid_data(err)
         if p["source"] == "mnist":
             folder = get_data_path("mnist")
             missing = mnist_missing(folder)

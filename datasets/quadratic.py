@@ -3,6 +3,7 @@ from benchopt import BaseDataset
 from benchmark_utils.tasks import (
     check_family_parameters, make_generator, make_quadratic_tasks,
 )
+from benchmark_utils.validation import invalid_data
 
 
 class Dataset(BaseDataset):
@@ -30,13 +31,22 @@ class Dataset(BaseDataset):
     }
     test_parameters = {"spectrum": ["wishart"], "dim": [5], "horizon": [10]}
 
-    def get_data(self):
-        p = check_family_parameters(
+    def check_parameters(self):
+        """The parameters, normalised; ValueError naming a bad one (every
+        parameter is checked, also ``condition_number`` with wishart and
+        ``n_test_tasks`` with one task, so that a typo fails early)."""
+        return check_family_parameters(
             spectrum=self.spectrum, dim=self.dim,
             condition_number=self.condition_number, horizon=self.horizon,
             n_train_tasks=self.n_train_tasks, n_test_tasks=self.n_test_tasks,
             dtype=self.dtype,
         )
+
+    def get_data(self):
+        try:
+            p = self.check_parameters()
+        except ValueError as err:       # skipped with the reason, see there
+            return invalid_data(err)
         gen = make_generator(self.get_seed(use_repetition=True))
 
         def draw(n_tasks):

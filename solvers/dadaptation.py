@@ -17,6 +17,9 @@ class Solver(ReferenceSolver):
     requirements = ["pip::dadaptation"]
     parameters = {"d0": [1e-6]}
 
+    def checked_parameters(self):
+        return dict(d0=check_positive("d0", self.d0))
+
     def make(self, tasks, horizon):
-        d0 = check_positive("d0", self.d0)
-        return PerTaskTorchOptimizer.from_class(DAdaptSGD, lr=1.0, d0=d0), ()
+        return PerTaskTorchOptimizer.from_class(
+            DAdaptSGD, lr=1.0, **self.checked_parameters()), ()

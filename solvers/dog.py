@@ -17,6 +17,9 @@ class Solver(ReferenceSolver):
     requirements = ["pip::dog-optimizer"]
     parameters = {"reps_rel": [1e-6]}
 
+    def checked_parameters(self):
+        return dict(reps_rel=check_positive("reps_rel", self.reps_rel))
+
     def make(self, tasks, horizon):
-        reps_rel = check_positive("reps_rel", self.reps_rel)
-        return PerTaskTorchOptimizer.from_class(DoG, reps_rel=reps_rel), ()
+        return PerTaskTorchOptimizer.from_class(
+            DoG, **self.checked_parameters()), ()

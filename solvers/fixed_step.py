@@ -30,8 +30,11 @@ class Solver(ReferenceSolver):
                     "not known")
         return None
 
+    def checked_parameters(self):
+        return dict(rule=check_choice("rule", self.rule, RULES))
+
     def make(self, tasks, horizon):
-        rule = check_choice("rule", self.rule, RULES)
+        rule = self.checked_parameters()["rule"]
         eigvals = tasks.train.spectrum.eigvals
         L, mu = float(eigvals.max()), float(eigvals.min())
         eta = 1.0 / L if rule == "1/L" else 2.0 / (L + mu)

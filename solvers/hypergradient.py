@@ -2,7 +2,11 @@ import torch
 
 from benchmark_utils.inner_optimizers import HypergradientDescent
 from benchmark_utils.reference_solver import ReferenceSolver
-from benchmark_utils.validation import check_float, check_positive
+from benchmark_utils.validation import (
+    check_choice, check_float, check_positive,
+)
+
+VARIANTS = ("additive", "multiplicative")
 
 
 class Solver(ReferenceSolver):
@@ -17,16 +21,20 @@ class Solver(ReferenceSolver):
 
     name = "hypergradient"
     parameters = {
-        "variant": ["additive", "multiplicative"],
+        "variant": list(VARIANTS),
         "eta0": [1e-3],
         "hyper_lr": [None],
     }
 
-    def make(self, tasks, horizon):
-        optimizer = HypergradientDescent(self.variant)
+    def checked_parameters(self):
+        variant = check_choice("variant", self.variant, VARIANTS)
         beta = self.hyper_lr
         if beta is None:
-            beta = 1e-3 if self.variant == "additive" else 0.05
-        theta = torch.tensor([check_positive("eta0", self.eta0),
-                              check_float("hyper_lr", beta, low=0.0)])
-        return optimizer, theta
+            beta = 1e-3 if variant == "additive" else 0.05
+        return dict(variant=variant, eta0=check_positive("eta0", self.eta0),
+                    hyper_lr=check_float("hyper_lr", beta, low=0.0))
+
+    def make(self, tasks, horizon):
+        p = self.checked_parameters()
+        theta = torch.tensor([p["eta0"], p["hyper_lr"]])
+        return HypergradientDescent(p["variant"]), theta

@@ -9,7 +9,8 @@ from benchmark_utils.meta_gradients.tbptt import TBPTT
 from benchmark_utils.meta_objectives import MetaObjective, MetaProblem
 from benchmark_utils.meta_optimizers import make_meta_optimizer
 from benchmark_utils.meta_solver import (
-    check_meta_objective, split_unavailable,
+    check_meta_objective, check_split_fits, check_val_fraction,
+    split_unavailable,
 )
 from benchmark_utils.meta_train import MetaTrainer
 from benchmark_utils.neural_optimizer import NeuralOptimizer
@@ -49,6 +50,7 @@ class Solver(BaseSolver):
 
     def _check(self):
         check_meta_objective(self.objective, self.split, self.val_fraction)
+        check_val_fraction(self.val_fraction)     # also when unused
         check_int("truncation", self.truncation)
         check_int("max_meta_steps", self.max_meta_steps)
         check_int("hidden", self.hidden)
@@ -64,6 +66,8 @@ class Solver(BaseSolver):
         self._check()
         reason = (split_unavailable(tasks, self.split)
                   or device_unavailable(self.device))
+        if reason is None:
+            check_split_fits(tasks, self.split, self.val_fraction)
         return reason is not None, reason
 
     def set_objective(self, tasks, horizon):

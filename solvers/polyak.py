@@ -25,6 +25,9 @@ class Solver(ReferenceSolver):
                     f"{sorted(OPTIMAL_VALUES)})")
         return None
 
+    def checked_parameters(self):
+        return dict(gamma=check_positive("gamma", self.gamma))
+
     def make(self, tasks, horizon):
-        gamma = check_positive("gamma", self.gamma)
+        gamma = self.checked_parameters()["gamma"]
         return PolyakStep(OPTIMAL_VALUES[tasks.family]), gamma

@@ -22,7 +22,11 @@ class Solver(ReferenceSolver):
     requirements = ["pip::schedulefree"]
     parameters = {"base": ["adamw"], "lr": [0.05]}
 
+    def checked_parameters(self):
+        return dict(base=check_choice("base", self.base, BASES),
+                    lr=check_positive("lr", self.lr))
+
     def make(self, tasks, horizon):
-        base = BASES[check_choice("base", self.base, BASES)]
-        lr = check_positive("lr", self.lr)
-        return PerTaskTorchOptimizer.from_class(base, lr=lr), ()
+        p = self.checked_parameters()
+        return PerTaskTorchOptimizer.from_class(BASES[p["base"]],
+                                                lr=p["lr"]), ()

@@ -87,3 +87,66 @@ def test_mnist_dataset_is_skipped_when_absent(bench, monkeypatch, tmp_path):
     objective = bench.get_benchmark_objective().get_instance()
     skip, reason = objective.skip(**data)
     assert skip and "benchopt prepare" in reason
+
+
+def test_gzip_bomb_is_not_unpacked(tmp_path):
+    """A small gzip file that unpacks to 64 MB after a valid header is
+    rejected after reading the announced bytes plus one, not unpacked."""
+    import tracemalloc
+
+    path = tmp_path / "bomb.gz"
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(bytes([0, 0, 0x08, 2]) + struct.pack(">2I", 3, 4))
+        f.write(bytes(12))
+        chunk = bytes(2 ** 20)
+        for _ in range(64):
+            f.write(chunk)
+    assert path.stat().st_size < 2 ** 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataFormatError, match="more data bytes"):
+            read_idx(path, (3, 4))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 ** 20
+
+
+@pytest.mark.parametrize("dims, message", [
+    ((2 ** 31, 2 ** 31, 4), "more than the"),     # 2^64 bytes announced
+    ((70000, 28, 28), "more than the"),           # over max_bytes below
+    ((), "0 dimensions"),
+    ((1,) * 5, "5 dimensions"),
+])
+def test_oversized_or_odd_headers_fail_before_reading(tmp_path, dims,
+                                                      message):
+    """Checked on the header alone (no data follows it here): nothing of
+    the announced size is allocated."""
+    path = tmp_path / "x"
+    path.write_bytes(bytes([0, 0, 0x08, len(dims)])
+                     + struct.pack(f">{len(dims)}I", *dims))
+    with pytest.raises(DataFormatError, match=message):
+        read_idx(path, max_bytes=10 ** 6)
+
+
+def test_not_gzip_is_a_format_error(tmp_path):
+    path = tmp_path / "x.gz"
+    path.write_bytes(b"\x00\x00\x08\x01 not gzip at all")
+    with pytest.raises(DataFormatError, match="cannot be read"):
+        read_idx(path)
+
+
+def test_nothing_is_unpickled():
+    """No loader in the benchmark unpickles: no pickle, joblib or numpy
+    object loading; torch.load only with weights_only=True."""
+    import re
+    from conftest import ROOT
+
+    sources = [ROOT / "objective.py", *ROOT.glob("benchmark_utils/**/*.py"),
+               *ROOT.glob("datasets/*.py"), *ROOT.glob("solvers/*.py")]
+    for source in sources:
+        text = source.read_text()
+        assert not re.search(r"\bimport pickle|\bpickle\.|joblib\.load|"
+                             r"allow_pickle=True|cloudpickle", text), source
+        for call in re.findall(r"torch\.load\([^)]*\)", text):
+            assert "weights_only=True" in call, (source, call)

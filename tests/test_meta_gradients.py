@@ -4,7 +4,7 @@ arithmetic allows, and the naive/log phenomena of the paper show."""
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from benchmark_utils import quadratic_theory as theory
 from benchmark_utils.meta_gradients import backprop, get_estimator, stable
@@ -155,3 +155,49 @@ def test_backprop_breaks_at_long_horizons_where_stable_does_not():
 def test_unknown_estimator_is_a_clear_error():
     with pytest.raises(ValueError, match="'gradient'.*'backprop', 'stable'"):
         get_estimator("exact")
+
+
+def mpmath_log_derivative(eigvals, coeffs, eta, horizon):
+    """``d/deta (1/T) log f(w_T)`` in 60-digit arithmetic, with no
+    rescaling: ``-2 sum lambda^2 c^2 r^(2T-1) / sum lambda c^2 r^(2T)``,
+    ``r = 1 - eta lambda`` (mpmath's exponent range is unbounded)."""
+    import mpmath
+
+    with mpmath.workdps(60):
+        eta = mpmath.mpf(float(eta))
+        num = den = mpmath.mpf(0)
+        for lam, c in zip(eigvals, coeffs):
+            lam, c2 = mpmath.mpf(float(lam)), mpmath.mpf(float(c)) ** 2
+            r = 1 - eta * lam
+            num += lam ** 2 * c2 * r ** (2 * horizon - 1)
+            den += lam * c2 * r ** (2 * horizon)
+        if den == 0:        # eta = 1/lambda_i for every i with c_i != 0:
+            return None     # w_T = 0 exactly, log f(w_T) = -inf
+        return float(-2 * num / den)
+
+
+@settings(max_examples=150, deadline=None)
+@given(spectra(), st.floats(0, 5), st.floats(-3, 1))
+def test_stable_matches_extended_precision(
+        spectrum, log10_horizon, log10_eta_times_L):
+    """Over random spectra and dims, horizons 1 to 1e5 and eta up to 10/L
+    (far past 2/L, where f(w_T) is e^(+4e5)): the stable meta-gradient
+    equals an mpmath reference to 1e-8 relative (1e-12 L absolute where
+    it crosses zero), and every meta-test metric is finite or +inf."""
+    from benchmark_utils.evaluation import evaluate_gd
+
+    eigvals, coeffs, basis = spectrum
+    horizon = int(round(10 ** log10_horizon))
+    eta = 10 ** log10_eta_times_L / eigvals.max()
+    tasks = quadratic_tasks(eigvals[None], basis[None], coeffs[None])
+    got = stable_grad(tasks, eta, horizon)
+    # F' ~ -2 lambda / (1 - eta lambda) near eta = 1/lambda: its relative
+    # sensitivity to the rounding of eta * lambda is 1 / |1 - eta lambda|;
+    # the claim is for inputs that float64 resolves (|r| > 1e-6)
+    assume(np.abs(1 - eta * eigvals).min() > 1e-6)
+    ref = mpmath_log_derivative(eigvals, coeffs, eta, horizon)
+    assert ref is not None
+    assert np.isfinite(got)
+    assert abs(got - ref) <= 1e-8 * abs(ref) + 1e-12 * eigvals.max()
+    for name, value in evaluate_gd(tasks, eta, horizon).items():
+        assert value == np.inf or np.isfinite(value), (name, value)

@@ -3,11 +3,13 @@
 One truncated-unroll meta-gradient (``meta_gradients/tbptt.py``, first
 segment of the inner runs, second order) on MLP digits tasks, computed two
 ways: the benchmark's (all tasks batched, forward and backward passes of
-the networks written out as batched matrix products) and the usual way (a
-Python loop over tasks, each network's inner gradient by
-``torch.autograd.grad(..., create_graph=True)`` through an ordinary
-forward pass). Throughput = tasks x inner steps per second; the two
-meta-gradients are compared in float64.
+the networks written out as batched matrix products, step-number features
+folded into biases) and the usual way (a Python loop over tasks, each
+network's inner gradient by ``torch.autograd.grad(..., create_graph=True)``
+through an ordinary forward pass, the learned optimizer applied to each
+parameter tensor with its features concatenated: an independent
+implementation, :class:`UsualLearnedOptimizer`). Throughput = tasks x inner
+steps per second; the two meta-gradients are compared in float64.
 """
 
 import torch
@@ -48,36 +50,71 @@ def _forward(params, X, n_layers):
     return h
 
 
+class UsualLearnedOptimizer:
+    """The same learned optimizer written the usual way: applied to each
+    parameter tensor of one network, features concatenated (step-number
+    features included) and fed through ``F.linear`` layers."""
+
+    def __init__(self, optimizer, theta):
+        from benchmark_utils import neural_optimizer as lo
+        self.lo, self.p = lo, optimizer.unpack(theta)
+
+    def init(self, params):
+        d = len(self.lo.DECAYS)
+        return [(torch.zeros(*p.shape, d, dtype=p.dtype),
+                 torch.zeros(*p.shape, d, dtype=p.dtype)) for p in params]
+
+    def step(self, params, grads, states, k):
+        lo, p = self.lo, self.p
+        beta = torch.tensor(lo.DECAYS, dtype=params[0].dtype)
+        tau = torch.tensor(lo.TIMESCALES, dtype=params[0].dtype)
+        new_params, new_states = [], []
+        for w, g, (m, v) in zip(params, grads, states):
+            g = torch.nan_to_num(g, 0.0, 0.0, 0.0).clamp(-1e15, 1e15)
+            m = beta * m + (1 - beta) * g.unsqueeze(-1)
+            v = beta * v + (1 - beta) * g.square().unsqueeze(-1)
+            r = torch.rsqrt(v + 1e-8)
+            raw = torch.cat([g.unsqueeze(-1), w.unsqueeze(-1), m, v, m * r,
+                             r], dim=-1).flatten(0, -2)
+            feats = (raw / (raw.abs().mean(0) + 1e-30)).clamp(-10, 10)
+            time = torch.tanh(k / tau).expand(len(feats), -1)
+            x = torch.cat([feats, time], dim=-1)
+            hidden = torch.relu(F.linear(x, p["W1"].T, p["b1"]))
+            out = 0.1 * F.linear(hidden, p["W2"].T, p["b2"]) + x @ p["skip"]
+            d, s = out[:, 0], out[:, 1]
+            step = torch.exp(p["log_lr"]) * d * torch.exp(
+                10 * torch.tanh(s / 10))
+            new_params.append(w - step.view(w.shape))
+            new_states.append((m, v))
+        return new_params, new_states
+
+
 def per_task_meta_gradient(problem, theta, truncation):
     """The same meta-gradient, one task at a time, autograd throughout."""
     from benchmark_utils.mlp_tasks import layer_shapes
 
-    tasks, opt = problem.tasks, problem.optimizer
+    tasks = problem.tasks
     shapes = []
     for fan_in, fan_out in layer_shapes(tasks.sizes):
         shapes += [(fan_in, fan_out), (fan_out,)]
     sizes = [s[0] * s[1] if len(s) == 2 else s[0] for s in shapes]
     theta_ = theta.detach().clone().requires_grad_(True)
+    opt = UsualLearnedOptimizer(problem.optimizer, theta_)
     n_layers = len(shapes) // 2
     total = 0.0
     for j in range(tasks.n_tasks):
-        flat = tasks.w0[j:j + 1].clone().requires_grad_(True)
-        state = opt.init(flat)
+        params = [p.view(s).clone().requires_grad_(True) for p, s in
+                  zip(torch.split(tasks.w0[j], sizes), shapes)]
+        states = opt.init(params)
         for k in range(truncation):
-            params = [p.view(s) for p, s in
-                      zip(torch.split(flat[0], sizes), shapes)]
             idx = tasks.batches[j, k]
             X, y = tasks.train.X[j, idx], tasks.train.y[j, idx]
             loss = F.cross_entropy(_forward(params, X, n_layers), y)
             grads = torch.autograd.grad(loss, params, create_graph=True)
-            grad = torch.cat([g.flatten() for g in grads])[None]
-            flat, state = opt.update(flat, grad, state, theta_)
-            params = [p.view(s) for p, s in
-                      zip(torch.split(flat[0], sizes), shapes)]
-            full = F.cross_entropy(
+            params, states = opt.step(params, grads, states, float(k))
+            total = total + F.cross_entropy(
                 _forward(params, tasks.train.X[j], n_layers),
                 tasks.train.y[j])
-            total = total + full
     total = total / (truncation * tasks.n_tasks)
     (grad,) = torch.autograd.grad(total, theta_)
     return grad
@@ -98,7 +135,8 @@ def speedup(n_tasks=8, truncation=50, repeats=2):
     rel = float((g_batched - g_loop).abs().max() / g_loop.abs().max())
     return [figure(
         "neural_unroll_speedup", t_loop / t_batched, "ratio", ">= 3",
-        f"per-task Python loop with autograd inner gradients: "
+        f"per-task Python loop, autograd inner gradients, learned "
+        f"optimizer per parameter tensor: "
         f"{steps / t_loop:.0f} inner steps/s; batched: "
         f"{steps / t_batched:.0f} inner steps/s",
         sizes=dict(n_tasks=n_tasks, truncation=truncation,

@@ -74,14 +74,14 @@ def evaluate_unrolled(tasks, optimizer, theta, horizon):
 def evaluate(tasks, learned, horizon):
     """Metrics of a :class:`~benchmark_utils.meta_train.LearnedOptimizer`.
 
-    Gradient descent on linear tasks is evaluated exactly
-    (:func:`evaluate_gd`); everything else by running the optimizer
-    (:func:`evaluate_unrolled`). A scalar step size is reported as
-    ``step_size``.
+    Full-batch gradient descent on linear tasks is evaluated exactly
+    (:func:`evaluate_gd`); everything else, mini-batch SGD included, by
+    running the optimizer (:func:`evaluate_unrolled`). A scalar step size
+    is reported as ``step_size``.
     """
     theta = learned.theta
     if (isinstance(learned.optimizer, GradientDescent)
-            and isinstance(tasks, LinearTasks)):
+            and isinstance(tasks, LinearTasks) and tasks.full_batch):
         eta = float(theta)
         return dict(evaluate_gd(tasks, eta, horizon), step_size=eta)
     return evaluate_unrolled(tasks, learned.optimizer, theta, horizon)

@@ -39,6 +39,11 @@ class Objective(BaseObjective):
       optimizer, ``nonfinite_gradients`` (non-finite gradient entries it
       was fed and ignored, per task).
 
+    A dataset may give an ``eval_horizon`` (None = ``horizon``): the
+    meta-test tasks then run that many steps, while solvers meta-train at
+    ``horizon`` (horizon generalization); ``eta_star`` stays the optimum
+    at ``horizon``, the one the solvers are asked to find.
+
     A dataset whose data is missing (MNIST not fetched) is skipped with the
     instructions to get it.
 
@@ -60,13 +65,16 @@ class Objective(BaseObjective):
     test_config = {"dataset": {"name": ["quadratic", "least_squares",
                                         "mlp"]}}
 
-    def skip(self, train_tasks, test_tasks, horizon, unavailable=None):
+    def skip(self, train_tasks, test_tasks, horizon, unavailable=None,
+             eval_horizon=None):
         # a dataset whose data is absent (MNIST not fetched) says why
         return unavailable is not None, unavailable
 
-    def set_data(self, train_tasks, test_tasks, horizon, unavailable=None):
+    def set_data(self, train_tasks, test_tasks, horizon, unavailable=None,
+                 eval_horizon=None):
         self.train_tasks, self.test_tasks = train_tasks, test_tasks
         self.horizon = horizon
+        self.eval_horizon = horizon if eval_horizon is None else eval_horizon
         self.eta_star = None
         if train_tasks.family == "quadratic":
             self.eta_star = optimal_step_size(
@@ -82,7 +90,7 @@ class Objective(BaseObjective):
         return dict(tasks=tasks, horizon=self.horizon)
 
     def evaluate_result(self, learned):
-        metrics = evaluate(self.test_tasks, learned, self.horizon)
+        metrics = evaluate(self.test_tasks, learned, self.eval_horizon)
         metrics["meta_grad_failures"] = float(learned.meta_grad_failures)
         metrics["inner_gradient_evaluations"] = float(
             learned.inner_gradient_evaluations)

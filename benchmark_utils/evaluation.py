@@ -85,15 +85,15 @@ def evaluate_unrolled(tasks, optimizer, theta, horizon):
 def evaluate(tasks, learned, horizon):
     """Metrics of a :class:`~benchmark_utils.meta_train.LearnedOptimizer`.
 
-    Gradient descent on linear tasks is evaluated exactly
-    (:func:`evaluate_gd`); everything else by running the optimizer
-    (:func:`evaluate_unrolled`). A scalar step size is reported as
-    ``step_size`` (+inf where it is NaN). No metric is ever NaN: a
-    non-finite loss is +inf and counts as diverged.
+    Full-batch gradient descent on linear tasks is evaluated exactly
+    (:func:`evaluate_gd`); everything else, mini-batch SGD included, by
+    running the optimizer (:func:`evaluate_unrolled`). A scalar step size
+    is reported as ``step_size`` (+inf where it is NaN). No metric is ever
+    NaN: a non-finite loss is +inf and counts as diverged.
     """
     theta = learned.theta
     if (isinstance(learned.optimizer, GradientDescent)
-            and isinstance(tasks, LinearTasks)):
+            and isinstance(tasks, LinearTasks) and tasks.full_batch):
         eta = float(theta)
         return dict(evaluate_gd(tasks, eta, horizon),
                     step_size=reported_step_size(eta))

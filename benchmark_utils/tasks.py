@@ -163,6 +163,8 @@ class LinearTasks:
     validation: QuadraticLoss | None = None
     samples: tuple | None = None
     w_star: torch.Tensor | None = None
+    batch_size: int | None = None     # None: full-batch gradient descent
+    batch_seed: int = 0               # seed of the mini-batch order
 
     @property
     def n_tasks(self):
@@ -172,10 +174,42 @@ class LinearTasks:
     def dtype(self):
         return self.w0.dtype
 
+    @property
+    def full_batch(self):
+        """True when the inner optimizer follows the full training
+        gradient (linear dynamics: the exact paths apply)."""
+        return self.batch_size is None
+
+    def _minibatch(self, step):
+        """The training loss's rows of mini-batch ``step`` as a
+        :class:`QuadraticLoss` of ``1/(2b) ||X_B w - y_B||^2``.
+
+        Each task visits its m training rows in a random order per epoch
+        (seeded by ``batch_seed`` and the epoch), ``b = min(batch_size, m)``
+        rows per step; with ``P = X / sqrt(m)`` the mini-batch loss is
+        ``m/b * 1/2 ||P_B w - q_B||^2``, an unbiased estimate of the full
+        training loss.
+        """
+        P, q = self.train.P, self.train.q
+        B, m, d = P.shape
+        b = min(self.batch_size, m)
+        per_epoch = m // b
+        epoch, pos = divmod(step, per_epoch)
+        gen = make_generator(self.batch_seed * 1_000_003 + epoch)
+        order = torch.argsort(torch.rand(B, m, generator=gen), dim=-1)
+        rows = order[:, pos * b:(pos + 1) * b].to(P.device)
+        scale = math.sqrt(m / b)
+        P_B = P.gather(1, rows.unsqueeze(-1).expand(B, b, d)) * scale
+        q_B = q.gather(1, rows) * scale
+        return QuadraticLoss(P_B, q_B, self.train.c)
+
     def inner_grad(self, w, step):
         """Gradient the inner optimizer follows at ``step``: the full
-        training loss's (deterministic, the same at every step)."""
-        return self.train.grad(w)
+        training loss's (deterministic, the same at every step), or with
+        ``batch_size`` set that of mini-batch ``step``."""
+        if self.full_batch:
+            return self.train.grad(w)
+        return self._minibatch(step).grad(w)
 
     def fresh(self):
         """These tasks, sharing their tensors, without what was computed
@@ -192,8 +226,11 @@ class LinearTasks:
 
     def inner_loss(self, w, step):
         """Loss of every task at ``w`` (B, d) -> (B,) whose gradient is
-        :meth:`inner_grad` at ``step``: the full training loss."""
-        return self.train(w)
+        :meth:`inner_grad` at ``step``: the full training loss, or the
+        mini-batch's."""
+        if self.full_batch:
+            return self.train(w)
+        return self._minibatch(step)(w)
 
     def metrics(self, w, horizon):
         """Meta-test metrics of parameters ``w`` (B, d) reached after
@@ -342,7 +379,7 @@ def make_quadratic_tasks(n_tasks, dim, spectrum, condition_number, gen,
 
 
 def make_least_squares_tasks(n_tasks, dim, n_samples, noise, gen,
-                             dtype=torch.float64):
+                             dtype=torch.float64, batch_size=None):
     """Draw noisy linear-regression tasks (paper Section 4).
 
     ``w*`` uniform on the unit sphere, ``x ~ N(0, I)``,
@@ -350,6 +387,9 @@ def make_least_squares_tasks(n_tasks, dim, n_samples, noise, gen,
     ``1/(2n) sum (y - <w, x>)^2`` over the task's samples, GD from 0; test
     loss = the exact population loss ``1/2 (||w - w*||^2 + noise^2)``.
     ``gen`` is the ``torch.Generator`` the tasks are drawn from.
+    ``batch_size``: None = full-batch GD; an integer b = mini-batch SGD on
+    b of the task's samples per step (then the exact paths, which need
+    linear deterministic dynamics, do not apply).
     """
     w_star = torch.randn(n_tasks, dim, generator=gen, dtype=torch.float64)
     w_star = w_star / w_star.norm(dim=-1, keepdim=True)
@@ -361,9 +401,13 @@ def make_least_squares_tasks(n_tasks, dim, n_samples, noise, gen,
     test = QuadraticLoss(
         None, w_star, torch.full((n_tasks,), noise ** 2 / 2, dtype=dtype)
     )
+    batch_seed = 0
+    if batch_size is not None:     # drawn only then: full-batch tasks
+        batch_seed = int(torch.randint(2 ** 62, (1,), generator=gen))
     return LinearTasks(
         "least_squares", torch.zeros_like(w_star), train=_sample_loss(X, y),
-        test=test, samples=(X, y), w_star=w_star,
+        test=test, samples=(X, y), w_star=w_star, batch_size=batch_size,
+        batch_seed=batch_seed,
     )
 
 
@@ -377,6 +421,11 @@ def check_family_parameters(**params):
                 "n_samples"):
         if key in params:
             out[key] = check_int(key, params[key])
+    for key in ("eval_horizon", "batch_size"):     # None = the default
+        if params.get(key) is not None:
+            out[key] = check_int(key, params[key])
+        elif key in params:
+            out[key] = None
     if "noise" in params:
         out["noise"] = check_float("noise", params["noise"], low=0.0)
     if "spectrum" in params:

@@ -13,6 +13,13 @@ class Dataset(BaseDataset):
     ``y = <w*, x> + noise * N(0, 1)``; the inner loop runs GD from 0 on
     ``1/2 mean (y - <w, x>)^2`` over the task's ``n_samples`` samples (a
     meta-test task on all of them); ``value`` is the exact population loss.
+
+    ``batch_size`` (None = full batch): the inner loop is mini-batch SGD on
+    that many of the task's samples per step (the exact meta-gradient
+    ``stable`` then refuses the tasks; evaluation runs the loop).
+    ``eval_horizon`` (None = ``horizon``): the meta-test tasks are run for
+    that many steps, while solvers meta-train at ``horizon`` (horizon
+    generalization).
     """
 
     name = "least_squares"
@@ -25,6 +32,8 @@ class Dataset(BaseDataset):
         "n_train_tasks": [20],
         "n_test_tasks": [20],
         "dtype": ["float64"],
+        "batch_size": [None],
+        "eval_horizon": [None],
     }
     test_parameters = {
         "dim": [10], "n_samples": [6], "n_train_tasks": [3],
@@ -37,6 +46,7 @@ class Dataset(BaseDataset):
             dim=self.dim, n_samples=self.n_samples, noise=self.noise,
             horizon=self.horizon, n_train_tasks=self.n_train_tasks,
             n_test_tasks=self.n_test_tasks, dtype=self.dtype,
+            batch_size=self.batch_size, eval_horizon=self.eval_horizon,
         )
 
     def get_data(self):
@@ -49,8 +59,9 @@ class Dataset(BaseDataset):
         def draw(n_tasks):
             return make_least_squares_tasks(
                 n_tasks, p["dim"], p["n_samples"], p["noise"], gen,
-                p["dtype"],
+                p["dtype"], p["batch_size"],
             )
 
         return dict(train_tasks=draw(p["n_train_tasks"]),
-                    test_tasks=draw(p["n_test_tasks"]), horizon=p["horizon"])
+                    test_tasks=draw(p["n_test_tasks"]), horizon=p["horizon"],
+                    eval_horizon=p["eval_horizon"])

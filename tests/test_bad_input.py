@@ -38,6 +38,7 @@ BAD_VALUES = {
     "n_test": [0, -5, "500"],
     "hidden": [0, -1, "wide", 2.5, True],
     "batch_size": [0, 2.5, "32"],
+    "eval_horizon": [0, -1, 1.5, "80"],
     "label_noise": [1.5, -0.1, NAN, "0.2"],
     # solvers
     "gradient": ["no-such-estimator", None, 1],

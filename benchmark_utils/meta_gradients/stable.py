@@ -22,6 +22,9 @@ def unsupported(problem):
     if not isinstance(problem.tasks, LinearTasks):
         return ("the stable meta-gradient needs tasks with quadratic losses "
                 "(linear gradient-descent dynamics)")
+    if not problem.tasks.full_batch:
+        return ("the stable meta-gradient needs full-batch gradient "
+                "descent (a mini-batch inner loop is stochastic)")
     return None
 
 

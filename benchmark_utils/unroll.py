@@ -21,6 +21,23 @@ import torch
 from .tasks import bmv
 
 
+def run_steps(tasks, optimizer, theta, w, state, start, stop,
+              on_step=None):
+    """Steps ``start, ..., stop - 1`` of ``optimizer`` from ``(w, state)``.
+
+    The one inner loop of the benchmark: ``w_{k+1}, s_{k+1} =
+    update(w_k, tasks.inner_grad(w_k, k), s_k, theta)``. ``on_step(k, w)``,
+    if given, sees every new iterate ``w_{k+1}`` (k = start, ...). Returns
+    the final ``(w, state)``; differentiable in ``theta`` and ``w`` (forward
+    or reverse mode) unless called under ``torch.no_grad``.
+    """
+    for k in range(start, stop):
+        w, state = optimizer.update(w, tasks.inner_grad(w, k), state, theta)
+        if on_step is not None:
+            on_step(k, w)
+    return w, state
+
+
 def unroll(tasks, optimizer, theta, horizon):
     """Final parameters after ``horizon`` steps of ``optimizer`` (B, d).
 
@@ -30,10 +47,8 @@ def unroll(tasks, optimizer, theta, horizon):
     optimizer's meta-parameters.
     """
     w = tasks.w0
-    state = optimizer.init(w)
-    for k in range(horizon):
-        w, state = optimizer.update(w, tasks.inner_grad(w, k), state, theta)
-    return w
+    return run_steps(tasks, optimizer, theta, w, optimizer.init(w), 0,
+                     horizon)[0]
 
 
 class PersistentUnroll:
@@ -60,6 +75,25 @@ class PersistentUnroll:
         self.state = self.optimizer.init(self.w)
         self.step = 0
 
+    @property
+    def done(self):
+        """True once the current run has reached the horizon."""
+        return self.step >= self.horizon
+
+    def advance(self, theta, length):
+        """Advance up to ``length`` steps with ``theta``; return the new
+        iterate, differentiable in ``theta`` through this segment only
+        (the stored run state is detached). Restarts a finished run first.
+        """
+        if self.done:
+            self._restart()
+        n = min(length, self.horizon - self.step)
+        w, state = run_steps(self.tasks, self.optimizer, theta, self.w,
+                             self.state, self.step, self.step + n)
+        self.w, self.state = w.detach(), _detach(state)
+        self.step += n
+        return w
+
     def segment(self, theta, length, meta_loss):
         """Advance up to ``length`` steps with meta-parameters ``theta``.
 
@@ -68,19 +102,19 @@ class PersistentUnroll:
         the segment only. The run's state is then detached; it restarts
         when it reaches the horizon.
         """
-        if self.step >= self.horizon:
+        if self.done:
             self._restart()
-        w, state, total = self.w, self.state, 0.0
+        losses = []
         n = min(length, self.horizon - self.step)
-        for k in range(self.step, self.step + n):
-            w, state = self.optimizer.update(
-                w, self.tasks.inner_grad(w, k), state, theta
-            )
-            total = total + meta_loss(self.tasks, w)
+        w, state = run_steps(
+            self.tasks, self.optimizer, theta, self.w, self.state,
+            self.step, self.step + n,
+            lambda k, w: losses.append(meta_loss(self.tasks, w)),
+        )
         self.w = w.detach()
         self.state = _detach(state)
         self.step += n
-        return total / n
+        return sum(losses) / n
 
 
 def _detach(state):

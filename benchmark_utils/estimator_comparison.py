@@ -15,8 +15,11 @@ computation, from R independent estimates (1 for deterministic ones)::
     failures   = share of estimates that are not finite
     cost       = inner-gradient evaluations of one estimate
     peak_mb    = peak resident memory added by one estimate (Linux:
-                 /proc/self/status VmHWM after resetting it, free heap
-                 returned first; NaN elsewhere)
+                 /proc/self/status VmHWM after resetting it; NaN
+                 elsewhere), measured once per (estimator, T, dtype) at
+                 eta L = 0.5 in a fresh process (in the same process in
+                 quick mode: a heap fragmented by earlier estimates makes
+                 that figure approximate)
 
 Then :func:`meta_training` runs :class:`~benchmark_utils.meta_train.
 MetaTrainer` with each estimator from the same start and records
@@ -28,11 +31,14 @@ Command line (writes CSV, JSON and PNG figures into ``--out``)::
 """
 
 import argparse
+import csv
 import ctypes
 import json
 import math
 from pathlib import Path
 import re
+import subprocess
+import sys
 import time
 
 import torch
@@ -57,12 +63,15 @@ ESTIMATORS = [
      dict(truncation=10, sigma=0.1, pairs=8)),
 ]
 
+# repeats of stochastic estimators: 8, and 2 at T = 10000 (2 CPU cores)
 FULL = dict(horizons=(10, 100, 1000, 10000), etas_times_L=(0.5, 1.9, 2.1),
-            dtypes=("float32", "float64"), repeats=8, n_tasks=4, dim=20,
-            train_horizons=(100, 1000), meta_steps=40, adam_steps=150)
+            dtypes=("float32", "float64"), repeats=8, long_repeats=2,
+            n_tasks=4, dim=20, train_horizons=(100, 1000), meta_steps=40,
+            adam_horizons=(100,), adam_steps=150)
 QUICK = dict(horizons=(10, 100), etas_times_L=(0.5, 2.1),
-             dtypes=("float32", "float64"), repeats=3, n_tasks=2, dim=10,
-             train_horizons=(30,), meta_steps=25, adam_steps=0, pairs=2)
+             dtypes=("float32", "float64"), repeats=3, long_repeats=3,
+             n_tasks=2, dim=10, train_horizons=(30,), meta_steps=25,
+             adam_horizons=(), adam_steps=0, pairs=2)
 
 
 def task_family(dtype, n_tasks, dim, seed=0):
@@ -109,6 +118,37 @@ class PeakMemory:
         return False
 
 
+def _settings(label):
+    (setting,) = [s for s in ESTIMATORS if s[0] == label]
+    return setting
+
+
+def peak_memory(label, horizon, dtype, fresh=True, quick=False):
+    """``peak_mb`` of one estimate of ``label`` at eta L = 0.5 (see the
+    module docstring); ``fresh``: in a new Python process."""
+    cfg = QUICK if quick else FULL
+    if fresh:
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmark_utils.estimator_comparison",
+             "--measure-memory", label, str(horizon), dtype]
+            + (["--quick"] if quick else []),
+            capture_output=True, text=True, check=True)
+        return float(proc.stdout.split()[-1])
+    _, name, options = _settings(label)
+    if quick and "pairs" in options:
+        options = dict(options, pairs=QUICK["pairs"])
+    tasks = task_family(dtype, cfg["n_tasks"], cfg["dim"])
+    problem = step_size_problem(tasks, horizon, "log", "train")
+    theta = torch.tensor(0.5, dtype=torch.float64)
+    est = _estimator(name, options, seed=0)
+    est.estimate(step_size_problem(tasks, 2, "log", "train")
+                 if name not in ("truncated", "pes") else problem,
+                 theta)                                   # warm up
+    with PeakMemory() as mem:
+        _estimator(name, options, seed=0).estimate(problem, theta)
+    return mem.mb
+
+
 def _estimator(name, options, seed):
     if name in STOCHASTIC:
         options = dict(options, seed=seed)
@@ -141,7 +181,7 @@ def score(estimates, exact):
 def compare(quick=False, log=print):
     """One row per (estimator, T, eta, dtype): see the module docstring."""
     cfg = QUICK if quick else FULL
-    rows = []
+    rows, peaks = [], {}
     reference = task_family("float64", cfg["n_tasks"], cfg["dim"])
     for dtype in cfg["dtypes"]:
         tasks = task_family(dtype, cfg["n_tasks"], cfg["dim"])
@@ -155,16 +195,23 @@ def compare(quick=False, log=print):
                 for label, name, options in _estimators(quick):
                     if options.get("truncation", 0) > T:
                         continue
-                    repeats = cfg["repeats"] if name in STOCHASTIC else 1
-                    estimates, seconds, peak = [], 0.0, math.nan
+                    repeats = 1
+                    if name in STOCHASTIC:
+                        repeats = cfg["repeats" if T < 10000
+                                      else "long_repeats"]
+                    estimates, seconds = [], 0.0
                     for r in range(repeats):
                         est = _estimator(name, options, seed=r)
                         start = time.perf_counter()
-                        with PeakMemory() as mem:
-                            mg = est.estimate(problem, theta)
+                        mg = est.estimate(problem, theta)
                         seconds += time.perf_counter() - start
-                        peak = mem.mb if r == 0 else peak
                         estimates.append(float(mg.grad))
+                    key = (label, T, dtype)
+                    if key not in peaks:
+                        peaks[key] = peak_memory(label, T, dtype,
+                                                 fresh=not quick,
+                                                 quick=quick)
+                    peak = peaks[key]
                     row = dict(estimator=label, horizon=T, eta_times_L=eta_L,
                                dtype=dtype,
                                cost=mg.inner_gradient_evaluations,
@@ -179,7 +226,8 @@ def compare(quick=False, log=print):
 
 def meta_training(quick=False, log=print):
     """Meta-train eta from eta0 = 0.1 with every estimator, with the
-    default meta-optimizer (``brent``) and with Adam (lr 0.02); returns one
+    default meta-optimizer (``brent``) and with Adam (lr 0.02, at the
+    shorter horizons only); returns one
     record per (estimator, T, meta-optimizer) with the trajectory of
     ``|eta - eta*| / eta*``."""
     cfg = QUICK if quick else FULL
@@ -189,7 +237,7 @@ def meta_training(quick=False, log=print):
         eta_star = optimal_step_size(*tasks.eigen_coordinates(), T)
         problem = step_size_problem(tasks, T, "log", "train")
         plans = [("brent", None, cfg["meta_steps"])]
-        if cfg["adam_steps"]:
+        if T in cfg["adam_horizons"]:
             plans.append(("adam", 0.02, cfg["adam_steps"]))
         for meta_opt, lr, steps in plans:
             for label, name, options in _estimators(quick):
@@ -238,10 +286,10 @@ def write_tables(rows, runs, out):
                         ("meta_training.csv",
                          [{k: v for k, v in r.items() if k != "errors"}
                           for r in runs])):
-        keys = list(table[0])
-        lines = [",".join(keys)] + [
-            ",".join(_fmt(r[k]) for k in keys) for r in table]
-        (out / name).write_text("\n".join(lines) + "\n")
+        with open(out / name, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(list(table[0]))
+            writer.writerows([_fmt(v) for v in r.values()] for r in table)
     (out / "estimators.json").write_text(json.dumps(
         dict(comparison=rows, meta_training=runs), indent=1, default=str))
 
@@ -331,8 +379,16 @@ def main(argv=None):
     parser.add_argument("--out", default="outputs/estimators",
                         help="folder for the CSV, JSON and PNG files")
     parser.add_argument("--no-figures", action="store_true")
+    parser.add_argument("--measure-memory", nargs=3,
+                        metavar=("LABEL", "T", "DTYPE"),
+                        help="print the peak_mb of one estimate and exit")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    if args.measure_memory:
+        label, horizon, dtype = args.measure_memory
+        print(peak_memory(label, int(horizon), dtype, fresh=False,
+                          quick=args.quick))
+        return None
     out = Path(args.out)
     rows = compare(args.quick)
     runs = meta_training(args.quick)

@@ -373,3 +373,13 @@ def test_quick_comparison_runs_and_scores(tmp_path):
     for name in ["estimators.csv", "meta_training.csv",
                  "estimators.json"] + figures:
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_backprop_memory_grows_with_the_horizon_forward_mode_does_not():
+    peak = estimator_comparison.peak_memory
+    backprop = peak("backprop", 2000, "float64", fresh=False)
+    if math.isnan(backprop):
+        pytest.skip("peak memory is measured on Linux only")
+    assert backprop > 10 * max(peak("forward", 2000, "float64",
+                                    fresh=False), 0.1)
+    assert backprop > 5.0                      # MB: the stored graph

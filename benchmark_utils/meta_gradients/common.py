@@ -33,9 +33,11 @@ def inner_theta(theta, tasks):
     return theta.detach().to(tasks.dtype)
 
 
-def meta_loss(problem, w):
-    """The meta-objective of iterate ``w`` (B, d): a 0-d tensor."""
-    return problem.objective(problem.tasks, w, problem.horizon)
+def meta_loss(problem, w, tasks=None):
+    """The meta-objective of iterate ``w`` (B, d): a 0-d tensor; ``tasks``
+    (default ``problem.tasks``) is the batch a persistent run is on."""
+    tasks = problem.tasks if tasks is None else tasks
+    return problem.objective(tasks, w, problem.horizon)
 
 
 def run_cost(problem, runs=1):

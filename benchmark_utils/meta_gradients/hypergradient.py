@@ -33,7 +33,7 @@ def estimate(problem, theta):
     total = torch.zeros_like(theta_)
     loss = None
     while not run.done:
-        loss = meta_loss(problem, run.advance(theta_, 1))
+        loss = meta_loss(problem, run.advance(theta_, 1), run.tasks)
         (grad,) = torch.autograd.grad(loss, theta_)
         total = total + grad
     return MetaGradient(float(loss.detach()), total.to(theta.dtype),

@@ -56,11 +56,11 @@ class Estimator(GaussianSearch):
     def _pair(self, problem, theta, K):
         """One antithetic pair over a whole run: (sum_s dL_s xi_s, F+ + F-).
         """
-        tasks = problem.tasks
-        runs = [PersistentUnroll(tasks, problem.optimizer, problem.horizon)
-                for _ in range(2)]
+        runs = [PersistentUnroll(problem.tasks, problem.optimizer,
+                                 problem.horizon) for _ in range(2)]
+        tasks = runs[0].tasks        # both particles see the same tasks
         with torch.no_grad():
-            start = float(meta_loss(problem, tasks.w0))
+            start = float(meta_loss(problem, tasks.w0, tasks))
             before = [start, start]
             xi = torch.zeros(theta.shape, dtype=torch.float64)
             total = torch.zeros(theta.shape, dtype=torch.float64)
@@ -71,7 +71,7 @@ class Estimator(GaussianSearch):
                 for run, sign in zip(runs, (1.0, -1.0)):
                     point = self.point(problem, theta, sign * eps)
                     w = run.advance(inner_theta(point, tasks), K)
-                    after.append(float(meta_loss(problem, w)))
+                    after.append(float(meta_loss(problem, w, tasks)))
                 change = (after[0] - before[0]) - (after[1] - before[1])
                 total = total + change * xi
                 before = after

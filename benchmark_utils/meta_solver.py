@@ -13,14 +13,19 @@ budget (``--timeout``, ``--max-runs``) ends the run.
 
 Shared parameters: ``eta0`` (initial step size, > 0), ``meta_optimizer``
 (see :mod:`benchmark_utils.meta_optimizers`) and ``meta_lr`` (None = the
-meta-optimizer's default).
+meta-optimizer's default). A solver that lets the user choose the
+estimator (``gradient``) also declares its options ``truncation``,
+``sigma`` and ``pairs`` (None = the estimator's default; see
+:func:`~benchmark_utils.meta_gradients.get_estimator`); stochastic
+estimators are seeded with benchopt's ``get_seed(use_repetition=True)``,
+so a run repeats and ``--n-repetitions`` draws afresh.
 """
 
 import torch
 from benchopt import BaseSolver
 
 from .inner_optimizers import GradientDescent
-from .meta_gradients import get_estimator
+from .meta_gradients import STOCHASTIC, get_estimator
 from .meta_objectives import MetaObjective, MetaProblem
 from .meta_optimizers import make_meta_optimizer
 from .meta_train import MetaTrainer
@@ -87,6 +92,7 @@ class MetaLearningSolver(BaseSolver):
     """
 
     sampling_strategy = "callback"
+    estimator_options = ("truncation", "sigma", "pairs")
 
     def meta_setup(self):
         """Return a dict with ``kind``, ``split``, ``gradient`` and, for
@@ -99,7 +105,9 @@ class MetaLearningSolver(BaseSolver):
         check_choice("meta_optimizer", self.meta_optimizer,
                      STEP_SIZE_META_OPTIMIZERS)
         make_meta_optimizer(self.meta_optimizer, self.meta_lr)  # checks both
-        get_estimator(setup["gradient"])
+        setup["options"] = {key: getattr(self, key, None)
+                            for key in self.estimator_options}
+        get_estimator(setup["gradient"], **setup["options"])
         check_meta_objective(setup["kind"], setup["split"],
                              setup["val_fraction"])
         return setup
@@ -112,7 +120,8 @@ class MetaLearningSolver(BaseSolver):
                 tasks, horizon, setup["kind"], setup["split"],
                 setup["val_fraction"],
             )
-            reason = get_estimator(setup["gradient"]).unsupported(problem)
+            reason = get_estimator(
+                setup["gradient"], **setup["options"]).unsupported(problem)
         return reason is not None, reason
 
     def set_objective(self, tasks, horizon):
@@ -121,9 +130,16 @@ class MetaLearningSolver(BaseSolver):
             tasks, horizon, setup["kind"], setup["split"],
             setup["val_fraction"],
         )
-        self.estimator = get_estimator(setup["gradient"])
+        self.estimator_config = dict(setup["options"],
+                                     gradient=setup["gradient"])
+        if setup["gradient"] in STOCHASTIC:
+            self.estimator_config["seed"] = self.get_seed(use_repetition=True)
+        # raises now on an option that does not fit (truncation > T)
+        get_estimator(**self.estimator_config).unsupported(self.problem)
 
     def run(self, callback):
+        # a fresh estimator per run: a stochastic one replays its noise
+        self.estimator = get_estimator(**self.estimator_config)
         self.trainer = MetaTrainer(
             self.problem, self.estimator,
             make_meta_optimizer(self.meta_optimizer, self.meta_lr),

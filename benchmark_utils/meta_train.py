@@ -44,7 +44,8 @@ class LearnedOptimizer:
 class MetaTrainer:
     """Meta-train ``theta`` on ``problem`` with ``estimator``.
 
-    ``estimator`` is a module of :mod:`benchmark_utils.meta_gradients`,
+    ``estimator`` is one of :mod:`benchmark_utils.meta_gradients` (see
+    :func:`~benchmark_utils.meta_gradients.get_estimator`),
     ``meta_optimizer`` one of :mod:`benchmark_utils.meta_optimizers`.
     """
 

@@ -21,6 +21,40 @@ import torch
 from .tasks import bmv
 
 
+def run_steps(tasks, optimizer, theta, w, state, start, stop,
+              on_step=None, first_order=False):
+    """Steps ``start, ..., stop - 1`` of ``optimizer`` from ``(w, state)``.
+
+    The one inner loop of the benchmark: ``w_{k+1}, s_{k+1} =
+    update(w_k, tasks.inner_grad(w_k, k), s_k, theta)`` (see
+    :func:`inner_step`). ``on_step(k, w)``, if given, sees every new
+    iterate ``w_{k+1}`` (k = start, ...). Returns the final ``(w, state)``;
+    differentiable in ``theta`` and ``w`` (forward or reverse mode) unless
+    called under ``torch.no_grad``; ``first_order``: not through the inner
+    gradients.
+    """
+    for k in range(start, stop):
+        w, state = inner_step(tasks, optimizer, w, state, theta, k,
+                              first_order)
+        if on_step is not None:
+            on_step(k, w)
+    return w, state
+
+
+def inner_step(tasks, optimizer, w, state, theta, k, first_order=False):
+    """One step ``k`` of ``optimizer`` on every task; returns (w, state).
+
+    ``first_order``: the inner gradient is taken at detached parameters (a
+    constant for autograd). An optimizer with ``needs_loss = True`` also
+    receives ``loss=tasks.inner_loss(w, k)``.
+    """
+    grad = tasks.inner_grad(w.detach() if first_order else w, k)
+    if getattr(optimizer, "needs_loss", False):
+        return optimizer.update(w, grad, state, theta,
+                                loss=tasks.inner_loss(w, k))
+    return optimizer.update(w, grad, state, theta)
+
+
 def unroll(tasks, optimizer, theta, horizon, return_state=False):
     """Final parameters after ``horizon`` steps of ``optimizer`` (B, d)
     (and the optimizer's final state, with ``return_state``).
@@ -35,26 +69,12 @@ def unroll(tasks, optimizer, theta, horizon, return_state=False):
     it returns (schedule-free's average).
     """
     w = tasks.w0
-    state = optimizer.init(w)
-    for k in range(horizon):
-        w, state = inner_step(tasks, optimizer, w, state, theta, k)
+    w, state = run_steps(tasks, optimizer, theta, w, optimizer.init(w), 0,
+                         horizon)
     finalize = getattr(optimizer, "finalize", None)
     if finalize is not None:
         w = finalize(w, state)
     return (w, state) if return_state else w
-
-
-def inner_step(tasks, optimizer, w, state, theta, k, first_order=False):
-    """One step ``k`` of ``optimizer`` on every task; returns (w, state).
-
-    ``first_order``: the inner gradient is taken at detached parameters (a
-    constant for autograd).
-    """
-    grad = tasks.inner_grad(w.detach() if first_order else w, k)
-    if getattr(optimizer, "needs_loss", False):
-        return optimizer.update(w, grad, state, theta,
-                                loss=tasks.inner_loss(w, k))
-    return optimizer.update(w, grad, state, theta)
 
 
 class PersistentUnroll:
@@ -81,6 +101,25 @@ class PersistentUnroll:
         self.state = self.optimizer.init(self.w)
         self.step = 0
 
+    @property
+    def done(self):
+        """True once the current run has reached the horizon."""
+        return self.step >= self.horizon
+
+    def advance(self, theta, length):
+        """Advance up to ``length`` steps with ``theta``; return the new
+        iterate, differentiable in ``theta`` through this segment only
+        (the stored run state is detached). Restarts a finished run first.
+        """
+        if self.done:
+            self._restart()
+        n = min(length, self.horizon - self.step)
+        w, state = run_steps(self.tasks, self.optimizer, theta, self.w,
+                             self.state, self.step, self.step + n)
+        self.w, self.state = w.detach(), _detach(state)
+        self.step += n
+        return w
+
     def segment(self, theta, length, meta_loss, first_order=False):
         """Advance up to ``length`` steps with meta-parameters ``theta``.
 
@@ -91,20 +130,22 @@ class PersistentUnroll:
         run's state is then detached; it restarts when it reaches the
         horizon, or when its parameters are no longer finite.
         """
-        if self.step >= self.horizon:
+        if self.done:
             self._restart()
-        w, state, total = self.w, self.state, 0.0
+        losses = []
         n = min(length, self.horizon - self.step)
-        for k in range(self.step, self.step + n):
-            w, state = inner_step(self.tasks, self.optimizer, w, state,
-                                  theta, k, first_order)
-            total = total + meta_loss(self.tasks, w)
+        w, state = run_steps(
+            self.tasks, self.optimizer, theta, self.w, self.state,
+            self.step, self.step + n,
+            lambda k, w: losses.append(meta_loss(self.tasks, w)),
+            first_order,
+        )
         self.w = w.detach()
         self.state = _detach(state)
         self.step += n
         if not bool(torch.isfinite(self.w).all()):
             self.step = self.horizon        # restart at the next segment
-        return total / n
+        return sum(losses) / n
 
 
 def _detach(state):

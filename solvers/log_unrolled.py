@@ -6,7 +6,11 @@ class Solver(MetaLearningSolver):
 
     ``gradient="stable"``: the exact, overflow-free meta-gradient;
     ``gradient="backprop"``: autograd through the unrolled loop, which the
-    paper shows overflows at long horizons.
+    paper shows overflows at long horizons. Also ``truncated``, ``forward``,
+    ``es``, ``pes``, ``hypergradient`` (see
+    :mod:`benchmark_utils.meta_gradients`), with their options
+    ``truncation``, ``sigma``, ``pairs`` (None = the estimator's default;
+    ``configs/estimators.yml`` sweeps them).
     """
 
     name = "log-unrolled"
@@ -15,6 +19,9 @@ class Solver(MetaLearningSolver):
         "eta0": [0.1],
         "meta_optimizer": ["brent"],
         "meta_lr": [None],
+        "truncation": [None],
+        "sigma": [None],
+        "pairs": [None],
     }
 
     def meta_setup(self):

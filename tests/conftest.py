@@ -46,6 +46,9 @@ def run_solver(benchmark, obj, solver_name, max_meta_steps=200, **params):
     """Run a solver on objective ``obj`` like benchopt's callback loop, for
     at most ``max_meta_steps`` meta-steps; return (solver, metrics)."""
     solver = make_solver(benchmark, solver_name, **params)
+    # seeds, as in a run (stochastic estimators use the solver's get_seed)
+    RunContext().set_run_context(None, "tests", solver, repetition=0,
+                                 base_seed=0)
     skip, reason = solver.skip(**obj.get_objective())
     assert not skip, reason
     solver.set_objective(**obj.get_objective())

@@ -153,7 +153,7 @@ def test_backprop_breaks_at_long_horizons_where_stable_does_not():
 
 
 def test_unknown_estimator_is_a_clear_error():
-    with pytest.raises(ValueError, match="'gradient'.*'backprop', 'stable'"):
+    with pytest.raises(ValueError, match="'gradient'.*'stable', 'backprop'"):
         get_estimator("exact")
 
 

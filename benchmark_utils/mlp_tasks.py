@@ -27,7 +27,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .tasks import make_generator
+from .tasks import TaskBatch, make_generator
 
 
 def layer_shapes(sizes):
@@ -151,7 +151,7 @@ class SplitLoss:
 
 
 @dataclass(frozen=True, eq=False)
-class MLPTasks:
+class MLPTasks(TaskBatch):
     """A batch of MLP classification tasks (see the module docstring).
 
     ``train`` is what the inner optimizer trains on (mini-batches
@@ -168,18 +168,6 @@ class MLPTasks:
     seed: int
     validation: Split | None = None
     family: str = "mlp"
-
-    @property
-    def n_tasks(self):
-        return self.w0.shape[0]
-
-    @property
-    def dtype(self):
-        return self.w0.dtype
-
-    @property
-    def device(self):
-        return self.w0.device
 
     @property
     def samples(self):

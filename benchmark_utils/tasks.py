@@ -146,8 +146,25 @@ class QuadraticLoss:
         return self.spectrum.eigvals.max(-1).values
 
 
+class TaskBatch:
+    """What every task family's batch exposes from its start point ``w0``
+    (B, d): the number of tasks, the dtype and the device."""
+
+    @property
+    def n_tasks(self):
+        return self.w0.shape[0]
+
+    @property
+    def dtype(self):
+        return self.w0.dtype
+
+    @property
+    def device(self):
+        return self.w0.device
+
+
 @dataclass(frozen=True, eq=False)
-class LinearTasks:
+class LinearTasks(TaskBatch):
     """A batch of tasks whose losses are :class:`QuadraticLoss` es.
 
     ``family`` names the task family ("quadratic" or "least_squares").
@@ -165,14 +182,6 @@ class LinearTasks:
     w_star: torch.Tensor | None = None
     batch_size: int | None = None     # None: full-batch gradient descent
     batch_seed: int = 0               # seed of the mini-batch order
-
-    @property
-    def n_tasks(self):
-        return self.w0.shape[0]
-
-    @property
-    def dtype(self):
-        return self.w0.dtype
 
     @property
     def full_batch(self):

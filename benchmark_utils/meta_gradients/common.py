@@ -54,6 +54,29 @@ def evaluate(problem, theta):
         return float(meta_loss(problem, w_T))
 
 
+DEFAULT_TRUNCATION = 10
+
+
+class TruncationWindow:
+    """The truncation length K of an estimator (option ``truncation``,
+    None = min(10, T)); ``unsupported`` refuses K > T."""
+
+    def _set_truncation(self, truncation):
+        if truncation is not None:
+            check_truncation(truncation, truncation)
+        self.truncation = truncation
+
+    def window(self, problem):
+        """K for this problem; ValueError if K > T."""
+        if self.truncation is None:
+            return min(DEFAULT_TRUNCATION, problem.horizon)
+        return check_truncation(self.truncation, problem.horizon)
+
+    def unsupported(self, problem):
+        self.window(problem)
+        return None
+
+
 class GaussianSearch:
     """Antithetic Gaussian perturbations for ES-type estimators.
 

@@ -30,28 +30,16 @@ import torch
 from ..meta_objectives import MetaGradient
 from ..unroll import PersistentUnroll
 from .common import (
-    GaussianSearch, check_truncation, inner_theta, meta_loss, run_cost,
+    GaussianSearch, TruncationWindow, inner_theta, meta_loss, run_cost,
 )
-from .truncated import DEFAULT_TRUNCATION
 
 
-class Estimator(GaussianSearch):
+class Estimator(TruncationWindow, GaussianSearch):
     OPTIONS = GaussianSearch.OPTIONS + ("truncation",)
 
     def __init__(self, sigma=0.1, pairs=8, seed=0, truncation=None):
         super().__init__(sigma, pairs, seed)
-        if truncation is not None:
-            check_truncation(truncation, truncation)
-        self.truncation = truncation
-
-    def window(self, problem):
-        if self.truncation is None:
-            return min(DEFAULT_TRUNCATION, problem.horizon)
-        return check_truncation(self.truncation, problem.horizon)
-
-    def unsupported(self, problem):
-        self.window(problem)
-        return None
+        self._set_truncation(truncation)
 
     def _pair(self, problem, theta, K):
         """One antithetic pair over a whole run: (sum_s dL_s xi_s, F+ + F-).

@@ -16,28 +16,16 @@ import torch
 
 from ..meta_objectives import MetaGradient
 from ..unroll import run_steps
-from .common import check_truncation, inner_theta, meta_loss, run_cost
+from .common import (
+    TruncationWindow, inner_theta, meta_loss, run_cost,
+)
 
-DEFAULT_TRUNCATION = 10
 
-
-class Estimator:
+class Estimator(TruncationWindow):
     OPTIONS = ("truncation",)
 
     def __init__(self, truncation=None):
-        if truncation is not None:
-            check_truncation(truncation, truncation)
-        self.truncation = truncation
-
-    def window(self, problem):
-        """K for this problem; ValueError if K > T."""
-        if self.truncation is None:
-            return min(DEFAULT_TRUNCATION, problem.horizon)
-        return check_truncation(self.truncation, problem.horizon)
-
-    def unsupported(self, problem):
-        self.window(problem)
-        return None
+        self._set_truncation(truncation)
 
     def estimate(self, problem, theta):
         tasks, opt, T = problem.tasks, problem.optimizer, problem.horizon

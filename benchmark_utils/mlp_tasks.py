@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from .tasks import TaskBatch, make_generator
+from .validation import check_split
 
 
 def layer_shapes(sizes):
@@ -209,13 +210,7 @@ class MLPTasks(TaskBatch):
         mini-batches redrawn for the smaller set."""
         X, y = self.samples
         n = X.shape[1]
-        n_val = int(round(val_fraction * n))
-        if not 1 <= n_val <= n - 1:
-            raise ValueError(
-                f"parameter 'val_fraction' must leave at least one training "
-                f"and one validation sample out of n_samples={n}, got "
-                f"{val_fraction!r} ({n - n_val} train / {n_val} validation)"
-            )
+        _, n_val = check_split(val_fraction, n)
         gen = make_generator(self.seed + 1)
         batches = epoch_batches(self.n_tasks, n - n_val,
                                 self.batches.shape[2],

@@ -28,7 +28,7 @@ import math
 
 import torch
 
-from .validation import check_choice, check_float, check_int
+from .validation import check_choice, check_float, check_int, check_split
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 SPECTRA = ("wishart", "linspace")
@@ -306,18 +306,8 @@ class LinearTasks(TaskBatch):
                 f"{self.family} tasks have no samples to split into a "
                 "training and a validation part"
             )
-        val_fraction = check_float(
-            "val_fraction", val_fraction, 0.0, 1.0, True, True
-        )
         X, y = self.samples
-        n = X.shape[1]
-        n_val = int(round(val_fraction * n))
-        if not 1 <= n_val <= n - 1:
-            raise ValueError(
-                f"parameter 'val_fraction' must leave at least one training "
-                f"and one validation sample out of n_samples={n}, got "
-                f"{val_fraction!r} ({n - n_val} train / {n_val} validation)"
-            )
+        _, n_val = check_split(val_fraction, X.shape[1])
         return replace(
             self,
             train=_sample_loss(X[:, :-n_val], y[:, :-n_val]),

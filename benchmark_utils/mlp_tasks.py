@@ -196,13 +196,7 @@ class MLPTasks(TaskBatch):
 
     def loss(self, split):
         """Full-split mean cross-entropy: "train", "validation", "test"."""
-        data = getattr(self, split)
-        if data is None:
-            raise ValueError(
-                f"these mlp tasks have no {split!r} split; call "
-                "MLPTasks.split(val_fraction) first"
-            )
-        return SplitLoss(data, self.sizes)
+        return SplitLoss(self.split_part(split), self.sizes)
 
     def split(self, val_fraction):
         """Hold out the last ``round(val_fraction n)`` training samples of

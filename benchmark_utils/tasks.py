@@ -162,6 +162,17 @@ class TaskBatch:
     def device(self):
         return self.w0.device
 
+    def split_part(self, split):
+        """The attribute holding ``split`` ("train", "validation",
+        "test"); ValueError if this batch has no such split."""
+        part = getattr(self, split)
+        if part is None:
+            raise ValueError(
+                f"these {self.family} tasks have no {split!r} split; call "
+                f"{type(self).__name__}.split(val_fraction) first"
+            )
+        return part
+
 
 @dataclass(frozen=True, eq=False)
 class LinearTasks(TaskBatch):
@@ -286,13 +297,7 @@ class LinearTasks(TaskBatch):
 
     def loss(self, split):
         """The loss of a split: "train", "validation" or "test"."""
-        form = getattr(self, split)
-        if form is None:
-            raise ValueError(
-                f"these {self.family} tasks have no {split!r} split; "
-                "call LinearTasks.split(val_fraction) first"
-            )
-        return form
+        return self.split_part(split)
 
     def split(self, val_fraction):
         """Split each task's samples: GD trains on the first part.

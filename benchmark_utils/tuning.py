@@ -15,13 +15,13 @@ from benchopt import BaseSolver
 from benchopt.stopping_criterion import SingleRunCriterion
 
 from .meta_gradients import stable
+from .meta_gradients.common import evaluate, run_cost
 from .meta_objectives import MetaObjective, MetaProblem
 from .meta_solver import (
     check_meta_objective, check_split_fits, check_val_fraction,
     split_unavailable,
 )
 from .meta_train import LearnedOptimizer
-from .unroll import unroll
 from .validation import check_int, check_positive
 
 
@@ -31,12 +31,7 @@ def meta_loss(problem, theta):
     if stable.unsupported(problem) is None:
         estimate = stable.estimate(problem, theta)
         return estimate.loss, estimate.inner_gradient_evaluations
-    tasks = problem.tasks
-    with torch.no_grad():
-        w_T = unroll(tasks, problem.optimizer, theta.to(tasks.dtype),
-                     problem.horizon)
-        loss = problem.objective(tasks, w_T, problem.horizon)
-    return float(loss), problem.horizon * tasks.n_tasks
+    return evaluate(problem, theta), run_cost(problem)
 
 
 def check_grid(grid_min, grid_max, grid_size):

@@ -1,20 +1,21 @@
-import torch
 from benchopt import BaseObjective
 from benchopt.stopping_criterion import NoCriterion
 
 from benchmark_utils.evaluation import evaluate
-from benchmark_utils.inner_optimizers import GradientDescent
-from benchmark_utils.meta_train import LearnedOptimizer
-from benchmark_utils.quadratic_theory import optimal_step_size
+from benchmark_utils.meta_train import SolverResult
+from benchmark_utils.optimizers import GradientDescent
 
 
 class Objective(BaseObjective):
     """Meta-optimization: learn an inner optimizer on meta-train tasks.
 
     The dataset gives a task family: meta-train tasks (handed to solvers),
-    held-out meta-test tasks and the horizon T. A solver returns a
-    ``LearnedOptimizer``; ``evaluate_result`` runs it T steps on every
-    meta-test task and reports:
+    held-out meta-test tasks and the horizon T, each batch a
+    :class:`~benchmark_utils.tasks.base.TaskBatch`. A solver returns a
+    ``SolverResult`` (an inner optimizer and its theta);
+    ``evaluate_result`` runs it T steps on every meta-test task and
+    reports (asking the tasks and the optimizer for capabilities, never for
+    a family's name):
 
     - ``value``: mean meta-test loss at ``w_T`` (quadratic: ``f(w_T)``;
       least squares: the population loss ``1/2 (||w_T - w*||^2 + sigma^2)``),
@@ -23,21 +24,25 @@ class Objective(BaseObjective):
     - ``log_objective``: mean ``(1/T) log`` meta-test loss, computed in log
       space, finite wherever ``value`` over- or underflows;
     - ``diverged_fraction``: share of meta-test tasks whose loss is not finite;
-    - ``step_size``: the learned eta (gradient descent only; other inner
-      optimizers, e.g. the adaptive references, have none);
+    - the optimizer's hyper-parameters (``optimizer.hyperparameters``):
+      ``step_size`` (the learned eta of gradient descent; the learned lr of
+      SGD-momentum and Adam, with ``momentum``, ``beta1``, ``beta2``,
+      ``eps``); none for the adaptive references;
     - ``meta_grad_failures``: meta-steps whose meta-gradient was not finite
       (skipped by the meta-training loop);
     - ``inner_gradient_evaluations``: what learning theta cost, in inner
       gradient evaluations summed over meta-train tasks (0 for rules that
       need no tuning);
-    - quadratics: ``eta_star``, the exact minimiser of the mean over
+    - where the tasks know it (``train_tasks.optimal_step_size``:
+      quadratics): ``eta_star``, the exact minimiser of the mean over
       meta-train tasks of ``(1/T) log f(w_T)``, and ``step_size_rel_error``
       ``= |eta - eta*| / eta*`` (gradient descent only);
-    - least squares: ``excess_risk``, mean ``||w_T - w*||^2``;
-    - mlp (no ``log_objective``): ``value`` is the mean test cross-entropy,
-      plus ``test_accuracy``, ``train_accuracy`` and, for the neural learned
-      optimizer, ``nonfinite_gradients`` (non-finite gradient entries it
-      was fed and ignored, per task).
+    - whatever the family's ``metrics`` add: least squares ``excess_risk``
+      (mean ``||w_T - w*||^2``); mlp ``test_accuracy``, ``train_accuracy``
+      (``value`` is then the mean test cross-entropy);
+    - the optimizer's ``diagnostics``: the neural learned optimizer's
+      ``nonfinite_gradients`` (non-finite gradient entries it was fed and
+      ignored, per task).
 
     A dataset may give an ``eval_horizon`` (None = ``horizon``): the
     meta-test tasks then run that many steps, while solvers meta-train at
@@ -72,28 +77,23 @@ class Objective(BaseObjective):
 
     def set_data(self, train_tasks, test_tasks, horizon, unavailable=None,
                  eval_horizon=None):
-        self.train_tasks, self.test_tasks = train_tasks, test_tasks
+        self.train_tasks = train_tasks.validate()
+        self.test_tasks = test_tasks.validate()
         self.horizon = horizon
         self.eval_horizon = horizon if eval_horizon is None else eval_horizon
-        self.eta_star = None
-        if train_tasks.family == "quadratic":
-            self.eta_star = optimal_step_size(
-                *train_tasks.eigen_coordinates(), horizon
-            )
+        self.eta_star = train_tasks.optimal_step_size(horizon)
 
     def get_objective(self):
-        # each solver gets its own copy of the tasks (families may offer
-        # `fresh()`), so that a spectrum one solver computed and cached is
-        # not free for the next: costs do not depend on the solver order
-        fresh = getattr(self.train_tasks, "fresh", None)
-        tasks = self.train_tasks if fresh is None else fresh()
-        return dict(tasks=tasks, horizon=self.horizon)
+        # each solver gets its own copy of the tasks (`fresh()`), so that a
+        # spectrum one solver computed and cached is not free for the next:
+        # costs do not depend on the solver order
+        return dict(tasks=self.train_tasks.fresh(), horizon=self.horizon)
 
-    def evaluate_result(self, learned):
-        metrics = evaluate(self.test_tasks, learned, self.eval_horizon)
-        metrics["meta_grad_failures"] = float(learned.meta_grad_failures)
+    def evaluate_result(self, result):
+        metrics = evaluate(self.test_tasks, result, self.eval_horizon)
+        metrics["meta_grad_failures"] = float(result.meta_grad_failures)
         metrics["inner_gradient_evaluations"] = float(
-            learned.inner_gradient_evaluations)
+            result.inner_gradient_evaluations)
         if self.eta_star is not None:
             metrics["eta_star"] = self.eta_star
         if self.eta_star is not None and "step_size" in metrics:
@@ -104,9 +104,9 @@ class Objective(BaseObjective):
 
     def get_one_result(self):
         # GD with the classic safe step 1/L of the meta-train tasks (a fixed
-        # 0.1 on networks, whose L is unknown)
-        smoothness = getattr(self.train_tasks.train, "smoothness", None)
-        eta = 0.1 if smoothness is None else 1.0 / float(smoothness().max())
-        return dict(learned=LearnedOptimizer(
-            GradientDescent(), torch.tensor(eta, dtype=torch.float64)
-        ))
+        # 0.1 where L is unknown, e.g. on networks)
+        bounds = self.train_tasks.spectrum_bounds()
+        eta = 0.1 if bounds is None else 1.0 / bounds[0]
+        optimizer = GradientDescent()
+        return dict(result=SolverResult(
+            optimizer, optimizer.theta_from(step_size=eta)))

@@ -7,6 +7,11 @@ from .validation import check_choice
 DEVICES = ("auto", "cpu", "cuda")
 
 
+def check_device(name):
+    """``name`` if it is one of :data:`DEVICES`, else ValueError."""
+    return check_choice("device", name, DEVICES)
+
+
 def resolve_device(name):
     """``"auto"`` = CUDA when available, else the CPU; ``"cuda"`` without
     a GPU raises (a solver's ``skip`` turns that into a skip reason)."""
@@ -25,11 +30,3 @@ def device_unavailable(name):
     except RuntimeError as err:
         return str(err)
     return None
-
-
-def tasks_on(tasks, device):
-    """``tasks`` moved to ``device``; families without ``to`` stay on the
-    CPU (their exact computations are float64 CPU code)."""
-    if hasattr(tasks, "to"):
-        return tasks.to(device)
-    return tasks

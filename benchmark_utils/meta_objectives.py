@@ -8,15 +8,20 @@ train-by-train, held-out samples for train-by-validation)::
     log:    F(theta) = mean_j (1/T) log f_j(w_T)
 
 The naive objective's meta-gradient explodes or vanishes exponentially in T;
-the log objective's stays bounded (paper Section 3). Each is available two
-ways: as a differentiable torch expression of ``w_T`` (for autograd) and,
-for gradient descent on linear tasks, exactly with its derivative in eta.
+the log objective's stays bounded (paper Section 3). Here, each is a
+differentiable torch expression of ``w_T`` (for autograd); task families
+with an exact closed form (linear tasks) also give it exactly with its
+derivative in eta (``tasks.exact_meta_objective``).
+
+:class:`MetaProblem` bundles what an estimator needs; :class:`MetaGradient`
+is what it returns.
 """
 
 from dataclasses import dataclass
 
 import torch
 
+from .unroll import unroll
 from .validation import check_choice, check_int
 
 KINDS = ("naive", "log")
@@ -31,7 +36,7 @@ class MetaObjective:
     split: str = "train"
 
     def __post_init__(self):
-        check_choice("objective", self.kind, KINDS)
+        check_choice("meta_objective", self.kind, KINDS)
         check_choice("split", self.split, SPLITS)
 
     def __call__(self, tasks, w_T, horizon):
@@ -45,23 +50,6 @@ class MetaObjective:
         if self.kind == "naive":
             return losses.mean()
         return torch.log(losses).mean() / horizon
-
-    def exact(self, tasks, iterate, horizon):
-        """Meta-loss and its derivative in eta from a ``ScaledIterate``.
-
-        Float64; the log objective is finite for every finite eta, the naive
-        one is +inf (and its derivative +-inf) where it leaves float64's
-        range, as the true value does.
-        """
-        log_f, slope = tasks.loss(self.split).log_value_and_slope(iterate)
-        if self.kind == "log":
-            return log_f.mean() / horizon, slope.mean() / horizon
-        # d f / d eta = f * d log f / d eta, formed in log space
-        return (
-            torch.exp(log_f).mean(),
-            (torch.sign(slope) * torch.exp(log_f + torch.log(slope.abs())))
-            .mean(),
-        )
 
 
 @dataclass(frozen=True)
@@ -84,9 +72,11 @@ class MetaGradient:
 class MetaProblem:
     """Everything a meta-gradient estimator needs.
 
-    ``tasks`` are the meta-train tasks (already split for
-    train-by-validation), ``optimizer`` the inner optimizer whose ``theta``
-    is learned, ``horizon`` the number T of inner steps.
+    ``tasks`` are the meta-train tasks (already held out for
+    train-by-validation), ``optimizer`` the learnable inner optimizer whose
+    ``theta`` is learned (bound here to the tasks' parameter layout),
+    ``objective`` the :class:`MetaObjective`, ``horizon`` the number T of
+    inner steps.
     """
 
     tasks: object
@@ -96,4 +86,24 @@ class MetaProblem:
 
     def __post_init__(self):
         check_int("horizon", self.horizon)
-        self.tasks.loss(self.objective.split)  # raises if the split is absent
+        object.__setattr__(self, "optimizer",
+                           self.optimizer.for_layout(self.tasks.layout))
+
+    def loss_at(self, w, tasks=None):
+        """The meta-objective of iterate ``w`` (B, d) as a 0-d tensor,
+        differentiable in ``w``; ``tasks`` (default :attr:`tasks`) is the
+        batch a persistent run is on."""
+        tasks = self.tasks if tasks is None else tasks
+        return self.objective(tasks, w, self.horizon)
+
+    def unrolled_value(self, theta):
+        """``F(theta)`` by the plain unroll, without gradients, as a float
+        (inf or NaN where the unrolled loss leaves the dtype's range)."""
+        with torch.no_grad():
+            w_T = unroll(self.tasks, self.optimizer,
+                         theta.detach().to(self.tasks.device), self.horizon)
+            return float(self.loss_at(w_T))
+
+    def run_cost(self, runs=1):
+        """Inner-gradient evaluations of ``runs`` full unrolls."""
+        return runs * self.horizon * self.tasks.n_tasks

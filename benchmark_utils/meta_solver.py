@@ -1,49 +1,47 @@
-"""What the step-size solvers share: the meta-problem and the solver base.
+"""The meta-learning solvers' base: any learnable optimizer, one loop.
 
-:func:`step_size_problem` builds the meta-problem of learning the step size
-of gradient descent (splitting the tasks for train-by-validation);
-:class:`MetaLearningSolver` is the base of the solvers that learn it by
-meta-gradients: a solver file only declares its parameters and, in
-:meth:`~MetaLearningSolver.meta_setup`, its meta-objective, split and
-estimator; this class checks the parameters and runs
-:class:`~benchmark_utils.meta_train.MetaTrainer`, one benchopt iteration per
-meta-step (``sampling_strategy = "callback"``), until ``theta`` stalls
-(:attr:`~benchmark_utils.meta_train.MetaTrainer.stalled`) or benchopt's
-budget (``--timeout``, ``--max-runs``) ends the run.
+:class:`MetaLearningSolver` meta-trains the ``theta`` of any
+:class:`~benchmark_utils.optimizers.base.LearnableOptimizer` (gradient
+descent's step size, SGD-momentum's and Adam's hyper-parameters, a neural
+optimizer's weights) on the meta-train tasks. A solver file declares its
+``name`` and ``parameters`` and two hooks:
 
-Shared parameters: ``eta0`` (initial step size, > 0), ``meta_optimizer``
-(see :mod:`benchmark_utils.meta_optimizers`) and ``meta_lr`` (None = the
-meta-optimizer's default). A solver that lets the user choose the
-estimator (``gradient``) also declares its options ``truncation``,
-``sigma`` and ``pairs`` (None = the estimator's default; see
-:func:`~benchmark_utils.meta_gradients.get_estimator`); stochastic
-estimators are seeded with benchopt's ``get_seed(use_repetition=True)``,
-so a run repeats and ``--n-repetitions`` draws afresh.
+- :meth:`~MetaLearningSolver.make_optimizer`: the learnable optimizer, with
+  its initial values from the solver's parameters;
+- :meth:`~MetaLearningSolver.meta_setup`: a :class:`MetaSetup`, the
+  meta-objective's ``kind`` and ``split`` (and ``val_fraction``), the
+  estimator (``gradient``) and its options.
+
+This class checks the parameters (:meth:`~MetaLearningSolver.
+check_parameters`, in ``skip``, before anything runs), asks the tasks and
+the estimator for what they support, and runs
+:class:`~benchmark_utils.meta_train.MetaTrainer` (with its handling of
+failed meta-steps), one benchopt iteration per meta-step
+(``sampling_strategy = "callback"``), until ``theta`` stalls, until
+``max_meta_steps`` meta-steps, or until benchopt's budget (``--timeout``,
+``--max-runs``) ends the run.
+
+Parameters read here when the solver declares them: ``meta_optimizer`` (see
+:mod:`benchmark_utils.meta_optimizers`; required), ``meta_lr`` (None = the
+meta-optimizer's default), ``max_meta_steps`` (None = no limit), ``device``
+("auto" = CUDA when present; default "cpu") and the estimator options of
+:data:`~benchmark_utils.meta_gradients.SOLVER_OPTIONS` (None = the
+estimator's default). Stochastic estimators and random initialisations are
+seeded with benchopt's ``get_seed(use_repetition=True)``, so a run repeats
+and ``--n-repetitions`` draws afresh.
 """
 
-import torch
+from dataclasses import dataclass, field, replace
+
 from benchopt import BaseSolver
 
-from .inner_optimizers import GradientDescent
-from .meta_gradients import STOCHASTIC, get_estimator
+from .devices import check_device, device_unavailable, resolve_device
+from .meta_gradients import SOLVER_OPTIONS, get_estimator
 from .meta_objectives import MetaObjective, MetaProblem
-from .meta_optimizers import make_meta_optimizer
+from .meta_optimizers import check_meta_optimizer, make_meta_optimizer
 from .meta_train import MetaTrainer
-from .validation import (
-    check_choice, check_float, check_positive, check_split,
-)
-
-# the meta-optimizers of a scalar step size (adam and rmsprop are for the
-# neural optimizer's weights: unprojected, they can make eta negative)
-STEP_SIZE_META_OPTIMIZERS = ("brent", "projected-gd")
-
-
-def check_meta_objective(kind, split, val_fraction):
-    """Check the meta-objective's ``kind``, ``split`` and, for
-    ``split="validation"``, ``val_fraction`` in (0, 1)."""
-    MetaObjective(kind, split)
-    if split == "validation":
-        check_val_fraction(val_fraction)
+from .tasks import make_generator
+from .validation import check_float, check_int
 
 
 def check_val_fraction(val_fraction):
@@ -53,100 +51,128 @@ def check_val_fraction(val_fraction):
     return check_float("val_fraction", val_fraction, 0.0, 1.0, True, True)
 
 
-def check_split_fits(tasks, split, val_fraction):
-    """For ``split="validation"``, check that ``val_fraction`` leaves a
-    training and a validation sample in every task (ValueError naming
-    ``val_fraction`` otherwise), without splitting anything."""
-    samples = getattr(tasks, "samples", None)
-    if split == "validation" and samples is not None:
-        check_split(val_fraction, samples[0].shape[1])
-
-
-def split_unavailable(tasks, split):
-    """The reason ``split`` cannot be used on ``tasks``, or None."""
-    if split == "validation" and tasks.samples is None:
-        return (f"{tasks.family} tasks have no samples to split into "
-                "training and validation parts")
-    return None
-
-
-def step_size_problem(tasks, horizon, kind, split, val_fraction=None):
-    """The meta-problem of learning GD's step size on ``tasks``.
-
-    ``kind`` and ``split`` choose the meta-objective; for
-    ``split="validation"`` each task's samples are split with
-    ``val_fraction`` (train-by-validation).
-    """
-    objective = MetaObjective(kind, split)
+def check_meta_objective(kind, split, val_fraction=None):
+    """Check the meta-objective's ``kind`` and ``split`` and, for
+    ``split="validation"``, ``val_fraction`` in (0, 1)."""
+    MetaObjective(kind, split)
     if split == "validation":
-        tasks = tasks.split(val_fraction)
-    return MetaProblem(tasks, GradientDescent(), objective, horizon)
+        check_val_fraction(val_fraction)
+
+
+def hold_out_unavailable(tasks, split):
+    """The reason ``split`` cannot be used on ``tasks``, or None."""
+    return tasks.hold_out_unavailable() if split == "validation" else None
+
+
+def check_hold_out(tasks, split, val_fraction):
+    """For ``split="validation"``, ValueError naming ``val_fraction`` unless
+    it leaves a training and a validation sample in every task; nothing is
+    split."""
+    if split == "validation" and tasks.n_samples is not None:
+        tasks.check_hold_out(val_fraction)
+
+
+def meta_problem(tasks, optimizer, kind, split, horizon, val_fraction=None):
+    """The meta-problem of learning ``optimizer``'s theta on ``tasks``:
+    for ``split="validation"`` each task's last ``val_fraction`` of samples
+    is held out (train-by-validation)."""
+    if split == "validation":
+        tasks = tasks.hold_out(val_fraction)
+    return MetaProblem(tasks, optimizer, MetaObjective(kind, split), horizon)
+
+
+@dataclass(frozen=True)
+class MetaSetup:
+    """What a meta-learning solver meta-trains on: the meta-objective
+    (``kind`` in {"naive", "log"}, ``split`` in {"train", "validation"},
+    ``val_fraction`` for the hold-out) and the estimator ``gradient`` with
+    its ``options``."""
+
+    kind: str
+    split: str
+    gradient: str
+    val_fraction: float | None = None
+    options: dict = field(default_factory=dict)
 
 
 class MetaLearningSolver(BaseSolver):
-    """Meta-learn the step size of gradient descent on the meta-train tasks.
-
-    Subclasses define ``name``, ``parameters`` and :meth:`meta_setup`. Do not
-    give this class an attribute named like a parameter: benchopt would not
-    overwrite it with the parameter's value.
+    """Meta-learn a learnable inner optimizer on the meta-train tasks (see
+    the module docstring). Do not give this class an attribute named like a
+    parameter: benchopt would not overwrite it with the parameter's value.
     """
 
     sampling_strategy = "callback"
-    estimator_options = ("truncation", "sigma", "pairs")
 
-    def meta_setup(self):
-        """Return a dict with ``kind``, ``split``, ``gradient`` and, for
-        ``split="validation"``, ``val_fraction``."""
+    def make_optimizer(self):
+        """The learnable optimizer (initial values from the parameters)."""
         raise NotImplementedError
 
-    def _checked_setup(self):
-        setup = {"val_fraction": None, **self.meta_setup()}
-        check_positive("eta0", self.eta0)
-        check_choice("meta_optimizer", self.meta_optimizer,
-                     STEP_SIZE_META_OPTIMIZERS)
-        make_meta_optimizer(self.meta_optimizer, self.meta_lr)  # checks both
-        setup["options"] = {key: getattr(self, key, None)
-                            for key in self.estimator_options}
-        get_estimator(setup["gradient"], **setup["options"])
-        check_meta_objective(setup["kind"], setup["split"],
-                             setup["val_fraction"])
-        return setup
+    def meta_setup(self):
+        """The :class:`MetaSetup` of this solver."""
+        raise NotImplementedError
+
+    def estimator_options(self):
+        """The estimator options among the solver's parameters."""
+        return {key: getattr(self, key, None) for key in SOLVER_OPTIONS}
+
+    def check_parameters(self):
+        """Check every parameter (ValueError naming a bad one); return
+        ``(setup, optimizer, estimator)``. Light: nothing is unrolled."""
+        setup = self.meta_setup()
+        check_meta_objective(setup.kind, setup.split, setup.val_fraction)
+        if hasattr(self, "val_fraction"):      # also where it is unused
+            check_val_fraction(self.val_fraction)
+        optimizer = self.make_optimizer()
+        check_meta_optimizer(self.meta_optimizer, optimizer,
+                             optimizer.init_theta())
+        make_meta_optimizer(self.meta_optimizer, self.meta_lr, optimizer)
+        estimator = get_estimator(setup.gradient, **setup.options)
+        steps = getattr(self, "max_meta_steps", None)
+        if steps is not None:
+            check_int("max_meta_steps", steps)
+        check_device(getattr(self, "device", "cpu"))
+        return setup, optimizer, estimator
 
     def skip(self, tasks, horizon):
-        setup = self._checked_setup()
-        reason = split_unavailable(tasks, setup["split"])
+        setup, optimizer, estimator = self.check_parameters()
+        reason = (hold_out_unavailable(tasks, setup.split)
+                  or device_unavailable(getattr(self, "device", "cpu")))
         if reason is None:
-            problem = step_size_problem(
-                tasks, horizon, setup["kind"], setup["split"],
-                setup["val_fraction"],
-            )
-            reason = get_estimator(
-                setup["gradient"], **setup["options"]).unsupported(problem)
+            check_hold_out(tasks, setup.split, setup.val_fraction)
+            # capabilities only: the tasks are not held out here
+            reason = estimator.unsupported(MetaProblem(
+                tasks, optimizer, MetaObjective(setup.kind, setup.split),
+                horizon))
         return reason is not None, reason
 
     def set_objective(self, tasks, horizon):
-        setup = self._checked_setup()
-        self.problem = step_size_problem(
-            tasks, horizon, setup["kind"], setup["split"],
-            setup["val_fraction"],
-        )
-        self.estimator_config = dict(setup["options"],
-                                     gradient=setup["gradient"])
-        if setup["gradient"] in STOCHASTIC:
-            self.estimator_config["seed"] = self.get_seed(use_repetition=True)
-        # raises now on an option that does not fit (truncation > T)
-        get_estimator(**self.estimator_config).unsupported(self.problem)
+        setup, optimizer, estimator = self.check_parameters()
+        device = resolve_device(getattr(self, "device", "cpu"))
+        problem = meta_problem(tasks, optimizer, setup.kind, setup.split,
+                               horizon, setup.val_fraction)
+        self.problem = replace(problem, tasks=problem.tasks.to(device))
+        seed = self.get_seed(use_repetition=True)
+        options = dict(setup.options)
+        if estimator.stochastic:
+            options["seed"] = seed
+        self.estimator_config = (setup.gradient, options)
+        self.theta0 = optimizer.init_theta(
+            make_generator(seed), self.problem.tasks.dtype,
+        ).to(self.problem.tasks.device)
 
     def run(self, callback):
-        # a fresh estimator per run: a stochastic one replays its noise
-        self.estimator = get_estimator(**self.estimator_config)
+        gradient, options = self.estimator_config
         self.trainer = MetaTrainer(
-            self.problem, self.estimator,
-            make_meta_optimizer(self.meta_optimizer, self.meta_lr),
-            torch.tensor(float(self.eta0), dtype=torch.float64),
+            self.problem, get_estimator(gradient, **options),
+            make_meta_optimizer(self.meta_optimizer, self.meta_lr,
+                                self.problem.optimizer),
+            self.theta0,
         )
-        while callback() and not self.trainer.stalled:
+        steps = getattr(self, "max_meta_steps", None)
+        while (callback() and not self.trainer.stalled
+               and (steps is None or self.trainer.meta_steps < steps)):
             self.trainer.step()
 
     def get_result(self):
-        return dict(learned=self.trainer.result())
+        result = self.trainer.result()
+        return dict(result=replace(result, theta=result.theta.cpu()))

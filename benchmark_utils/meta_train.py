@@ -24,14 +24,16 @@ STALL_PATIENCE = 10
 
 
 @dataclass(frozen=True)
-class LearnedOptimizer:
-    """A solver's result: an inner optimizer and its learned ``theta``.
+class SolverResult:
+    """What every solver hands to the objective: an inner optimizer and its
+    ``theta`` (learned, tuned or fixed).
 
     ``meta_steps`` meta-gradients were evaluated; ``meta_grad_failures`` of
     those steps failed (non-finite meta-loss or meta-gradient, or a
-    non-finite proposal). ``inner_gradient_evaluations`` is what learning
+    non-finite proposal). ``inner_gradient_evaluations`` is what choosing
     ``theta`` cost, summed over meta-train tasks (see
-    :class:`~benchmark_utils.meta_objectives.MetaGradient`).
+    :class:`~benchmark_utils.meta_objectives.MetaGradient`); 0 for a rule
+    that needs no tuning.
     """
 
     optimizer: object
@@ -45,8 +47,11 @@ class MetaTrainer:
     """Meta-train ``theta`` on ``problem`` with ``estimator``.
 
     ``estimator`` is one of :mod:`benchmark_utils.meta_gradients` (see
-    :func:`~benchmark_utils.meta_gradients.get_estimator`),
-    ``meta_optimizer`` one of :mod:`benchmark_utils.meta_optimizers`.
+    :func:`~benchmark_utils.meta_gradients.get_estimator`); its state
+    (:meth:`~benchmark_utils.meta_gradients.base.Estimator.init_state`)
+    lives here, one per run, so that a stochastic estimator replays its
+    noise in a new run. ``meta_optimizer`` is one of
+    :mod:`benchmark_utils.meta_optimizers`.
     """
 
     def __init__(self, problem, estimator, meta_optimizer, theta0):
@@ -54,6 +59,7 @@ class MetaTrainer:
         self.estimator = estimator
         self.meta_optimizer = meta_optimizer
         self.theta = theta0.detach().clone()
+        self.state = estimator.init_state(problem, self.theta)
         self.meta_steps = 0
         self.failures = 0
         self.inner_gradient_evaluations = 0
@@ -61,7 +67,8 @@ class MetaTrainer:
 
     def step(self):
         """One meta-step; returns the estimator's ``MetaGradient``."""
-        meta_grad = self.estimator.estimate(self.problem, self.theta)
+        meta_grad, self.state = self.estimator.estimate(
+            self.problem, self.theta, self.state)
         self.meta_steps += 1
         self.inner_gradient_evaluations += meta_grad.inner_gradient_evaluations
         grad = meta_grad.grad
@@ -90,7 +97,7 @@ class MetaTrainer:
 
     def result(self):
         """A snapshot of what is learned so far."""
-        return LearnedOptimizer(
+        return SolverResult(
             self.problem.optimizer, self.theta.clone(), self.meta_steps,
             self.failures, self.inner_gradient_evaluations,
         )

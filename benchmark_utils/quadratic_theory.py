@@ -12,12 +12,18 @@ or underflow; with weights ``p_i`` = the softmax of the terms' logarithms::
     F'(eta) = -2 sum_i p_i lambda_i / (1 - eta lambda_i)
 
 These are the references the stable meta-gradient and the objective's
-``eta_star`` are held against.
+``eta_star`` are held against. ``1 - eta lambda_i`` is formed from an exact
+product (:mod:`benchmark_utils.exact_arithmetic`), so both stay accurate
+near ``eta = 1/lambda_i``; where ``eta lambda_i = 1`` exactly for every
+``i`` with ``c_i != 0`` (exact convergence) ``F = -inf`` and ``F'`` is
+undefined (NaN).
 """
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.special import logsumexp
+
+from .exact_arithmetic import one_minus_product
 
 GRID_SIZE = 4000
 
@@ -25,8 +31,9 @@ GRID_SIZE = 4000
 def _log_terms(eigvals, coeffs, eta, horizon):
     """Logs of ``lambda_i c_i^2 (1 - eta lambda_i)^(2T)``, shape (..., d)."""
     x = eta * eigvals
+    r = one_minus_product(eta, eigvals)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_r = np.where(x < 1, np.log1p(-x), np.log(x - 1))
+        log_r = np.where(x < 0.5, np.log1p(-x), np.log(np.abs(r)))
         return (np.log(eigvals) + 2 * np.log(np.abs(coeffs))
                 + 2 * horizon * log_r)
 
@@ -40,10 +47,12 @@ def log_objective(eigvals, coeffs, eta, horizon):
 def log_objective_derivative(eigvals, coeffs, eta, horizon):
     """``d/deta (1/T) log f(w_T)`` per task, exact in float64."""
     terms = _log_terms(eigvals, coeffs, eta, horizon)
-    weights = np.exp(terms - terms.max(axis=-1, keepdims=True))
+    with np.errstate(invalid="ignore"):
+        weights = np.exp(terms - terms.max(axis=-1, keepdims=True))
     with np.errstate(divide="ignore", invalid="ignore"):
-        slopes = np.where(weights > 0, eigvals / (1 - eta * eigvals), 0.0)
-    return -2 * (weights * slopes).sum(-1) / weights.sum(-1)
+        slopes = np.where(weights > 0,
+                          eigvals / one_minus_product(eta, eigvals), 0.0)
+        return -2 * (weights * slopes).sum(-1) / weights.sum(-1)
 
 
 def naive_objective_derivative(eigvals, coeffs, eta, horizon):

@@ -10,16 +10,17 @@ same meta-test tasks as the meta-learned solvers. A solver file declares its
 need what only some task families know (``L``, ``mu``, ``f*``) also
 implement :meth:`unsupported`.
 
-Written against the generic task protocol (``w0``, ``inner_grad(w, k)``,
-``inner_loss(w, k)``, ``metrics(w, horizon)``, ``n_tasks``, ``dtype``,
-``family``), so the references run on any task family that follows it.
+Written against the task-family contract
+(:mod:`benchmark_utils.tasks.base`), so the references run on any task
+family; a rule that needs a capability (``spectrum_bounds``,
+``optimal_train_loss``) asks for it in :meth:`ReferenceSolver.unsupported`.
 """
 
 import torch
 from benchopt import BaseSolver
 from benchopt.stopping_criterion import SingleRunCriterion
 
-from .meta_train import LearnedOptimizer
+from .meta_train import SolverResult
 
 
 class ReferenceSolver(BaseSolver):
@@ -28,7 +29,7 @@ class ReferenceSolver(BaseSolver):
     sampling_strategy = "run_once"
     stopping_criterion = SingleRunCriterion()
 
-    def checked_parameters(self):
+    def check_parameters(self):
         """The solver's parameters, checked and normalised (a dict); raise
         ValueError naming a bad one. Called by :meth:`skip` on every task
         family, also those the rule does not support, so that a bad value
@@ -38,7 +39,7 @@ class ReferenceSolver(BaseSolver):
     def make(self, tasks, horizon):
         """Return ``(optimizer, theta)``: the inner optimizer and its fixed
         hyper-parameters as a float64 tensor (from
-        :meth:`checked_parameters`)."""
+        :meth:`check_parameters`)."""
         raise NotImplementedError
 
     def unsupported(self, tasks):
@@ -46,7 +47,7 @@ class ReferenceSolver(BaseSolver):
         return None
 
     def skip(self, tasks, horizon):
-        self.checked_parameters()
+        self.check_parameters()
         reason = self.unsupported(tasks)
         return reason is not None, reason
 
@@ -58,6 +59,6 @@ class ReferenceSolver(BaseSolver):
         self.theta = torch.as_tensor(theta, dtype=torch.float64)
 
     def get_result(self):
-        return dict(learned=LearnedOptimizer(
+        return dict(result=SolverResult(
             self.optimizer, self.theta, inner_gradient_evaluations=0,
         ))

@@ -1,37 +1,35 @@
-"""Tuning a scalar step size by grid search: the references a user would
+"""Tuning a step size by grid search: the references a user would
 otherwise pick (the paper's Section 4 grid search, tuned SGD and Adam).
 
 :class:`GridSearchSolver` evaluates the meta-objective at every value of a
 log-spaced grid of step sizes on the meta-train tasks (no meta-gradient)
 and returns the best one. The meta-loss is exact where the ``stable``
-estimator applies (gradient descent on linear tasks), else computed by the
-plain unrolled loop; a value whose meta-loss is not finite (a diverging
-step size) is never picked.
+estimator applies (gradient descent on tasks with an exact closed form),
+else computed by the plain unrolled loop; a value whose meta-loss is not
+finite (a diverging step size) is never picked.
 """
 
 import numpy as np
-import torch
 from benchopt import BaseSolver
 from benchopt.stopping_criterion import SingleRunCriterion
 
-from .meta_gradients import stable
-from .meta_gradients.common import evaluate, run_cost
-from .meta_objectives import MetaObjective, MetaProblem
+from .meta_gradients import get_estimator
 from .meta_solver import (
-    check_meta_objective, check_split_fits, check_val_fraction,
-    split_unavailable,
+    check_hold_out, check_meta_objective, check_val_fraction,
+    hold_out_unavailable, meta_problem,
 )
-from .meta_train import LearnedOptimizer
+from .meta_train import SolverResult
 from .validation import check_int, check_positive
 
 
-def meta_loss(problem, theta):
+def grid_point_loss(problem, theta):
     """``(meta-loss, cost in inner gradient evaluations)`` at ``theta``,
-    without its gradient."""
-    if stable.unsupported(problem) is None:
-        estimate = stable.estimate(problem, theta)
+    without its gradient: exact where the ``stable`` estimator applies."""
+    exact = get_estimator("stable")
+    if exact.unsupported(problem) is None:
+        estimate, _ = exact.estimate(problem, theta, None)
         return estimate.loss, estimate.inner_gradient_evaluations
-    return evaluate(problem, theta), run_cost(problem)
+    return problem.unrolled_value(theta), problem.run_cost()
 
 
 def check_grid(grid_min, grid_max, grid_size):
@@ -50,9 +48,11 @@ class GridSearchSolver(BaseSolver):
     """Base of the grid-search solvers.
 
     Subclasses define ``name``, ``parameters`` and :meth:`grid_setup`,
-    which returns a dict with the inner ``optimizer``, the meta-objective's
-    ``kind`` and ``split``, ``val_fraction`` and the ``grid``. The result
-    reports the chosen step size and the cost of the search.
+    which returns a dict with the learnable inner ``optimizer`` (whose
+    ``theta_from(step_size=...)`` places a grid value), the
+    meta-objective's ``kind`` and ``split``, ``val_fraction`` and the
+    ``grid``. The result reports the chosen step size and the cost of the
+    search.
     """
 
     sampling_strategy = "run_once"
@@ -61,33 +61,31 @@ class GridSearchSolver(BaseSolver):
     def grid_setup(self):
         raise NotImplementedError
 
-    def _checked(self):
+    def check_parameters(self):
         setup = self.grid_setup()
+        check_val_fraction(setup["val_fraction"])     # whatever the split
         check_meta_objective(setup["kind"], setup["split"],
                              setup["val_fraction"])
-        check_val_fraction(setup["val_fraction"])     # whatever the split
         return setup
 
     def skip(self, tasks, horizon):
-        setup = self._checked()
-        reason = split_unavailable(tasks, setup["split"])
+        setup = self.check_parameters()
+        reason = hold_out_unavailable(tasks, setup["split"])
         if reason is None:
-            check_split_fits(tasks, setup["split"], setup["val_fraction"])
+            check_hold_out(tasks, setup["split"], setup["val_fraction"])
         return reason is not None, reason
 
     def set_objective(self, tasks, horizon):
-        setup = self._checked()
+        setup = self.check_parameters()
         self.grid = setup["grid"]
-        if setup["split"] == "validation":
-            tasks = tasks.split(setup["val_fraction"])
-        self.problem = MetaProblem(
-            tasks, setup["optimizer"],
-            MetaObjective(setup["kind"], setup["split"]), horizon,
-        )
+        self.problem = meta_problem(tasks, setup["optimizer"], setup["kind"],
+                                    setup["split"], horizon,
+                                    setup["val_fraction"])
 
     def run(self, _):
-        results = [meta_loss(self.problem, torch.tensor(eta,
-                                                        dtype=torch.float64))
+        optimizer = self.problem.optimizer
+        results = [grid_point_loss(self.problem,
+                                   optimizer.theta_from(step_size=eta))
                    for eta in self.grid]
         self.cost = sum(cost for _, cost in results)
         losses = np.array([loss for loss, _ in results])
@@ -95,9 +93,9 @@ class GridSearchSolver(BaseSolver):
         self.eta = float(self.grid[np.argmin(self.grid_losses)])
 
     def get_result(self):
-        return dict(learned=LearnedOptimizer(
+        return dict(result=SolverResult(
             self.problem.optimizer,
-            torch.tensor(self.eta, dtype=torch.float64),
+            self.problem.optimizer.theta_from(step_size=self.eta),
             inner_gradient_evaluations=self.cost,
         ))
 

@@ -1,8 +1,8 @@
-"""Shared helpers of the performance benchmarks: timing, peak memory, the
-JSON line every figure is printed as."""
+"""Shared helpers of the performance benchmarks: timing, the JSON line
+every figure is printed as; peak memory comes from the one probe,
+:func:`studies.memory.peak_memory_mb`."""
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -10,6 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from studies.memory import peak_memory_mb  # noqa: E402,F401
 
 
 def figure(name, value, unit, target, anchor=None, **extra):
@@ -33,21 +35,3 @@ def best_time(fn, repeats=3):
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
-
-
-def peak_memory_mb(code):
-    """Extra peak resident memory (MB) of ``run()`` in a fresh Python
-    process, after ``setup()`` (both defined by ``code``): Linux's resident
-    high-water mark is reset after the setup (``/proc/self/clear_refs``)
-    and read after the run."""
-    script = code + """
-from benchmarks_common_probe import probe
-probe(setup, run)
-"""
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-        text=True, check=True,
-        env={**__import__("os").environ,
-             "PYTHONPATH": str(Path(__file__).parent)},
-    )
-    return float(out.stdout.strip().splitlines()[-1])

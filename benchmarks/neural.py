@@ -21,14 +21,13 @@ from common import best_time, figure
 def make_problem(n_tasks, truncation, dtype, hidden=(100, 20)):
     from benchmark_utils.image_data import load_digits
     from benchmark_utils.meta_objectives import MetaObjective, MetaProblem
-    from benchmark_utils.mlp_tasks import make_mlp_tasks
-    from benchmark_utils.neural_optimizer import NeuralOptimizer
-    from benchmark_utils.tasks import make_generator
+    from benchmark_utils.optimizers import NeuralOptimizer
+    from benchmark_utils.tasks import make_generator, make_mlp_tasks
 
     X, y = load_digits()
     tasks = make_mlp_tasks(X, y, n_tasks, 100, 100, hidden, 32, 0.0,
                            truncation, make_generator(0), dtype)
-    opt = NeuralOptimizer(tasks.param_segments)
+    opt = NeuralOptimizer().for_layout(tasks.layout)
     theta = opt.init_theta(make_generator(1), dtype)
     problem = MetaProblem(tasks, opt, MetaObjective("naive", "train"),
                           truncation)
@@ -36,8 +35,9 @@ def make_problem(n_tasks, truncation, dtype, hidden=(100, 20)):
 
 
 def batched_meta_gradient(problem, theta, truncation):
-    from benchmark_utils.meta_gradients.tbptt import TBPTT
-    return TBPTT(truncation).estimate(problem, theta).grad
+    from benchmark_utils.meta_gradients import get_estimator
+    est = get_estimator("tbptt", truncation=truncation)
+    return est.estimate(problem, theta, est.init_state(problem, theta))[0].grad
 
 
 def _forward(params, X, n_layers):
@@ -56,7 +56,7 @@ class UsualLearnedOptimizer:
     features included) and fed through ``F.linear`` layers."""
 
     def __init__(self, optimizer, theta):
-        from benchmark_utils import neural_optimizer as lo
+        from benchmark_utils.optimizers import neural as lo
         self.lo, self.p = lo, optimizer.unpack(theta)
 
     def init(self, params):
@@ -91,7 +91,7 @@ class UsualLearnedOptimizer:
 
 def per_task_meta_gradient(problem, theta, truncation):
     """The same meta-gradient, one task at a time, autograd throughout."""
-    from benchmark_utils.mlp_tasks import layer_shapes
+    from benchmark_utils.tasks.mlp import layer_shapes
 
     tasks = problem.tasks
     shapes = []
@@ -107,7 +107,7 @@ def per_task_meta_gradient(problem, theta, truncation):
                   zip(torch.split(tasks.w0[j], sizes), shapes)]
         states = opt.init(params)
         for k in range(truncation):
-            idx = tasks.batches[j, k]
+            idx = tasks.schedule.table[j, k]
             X, y = tasks.train.X[j, idx], tasks.train.y[j, idx]
             loss = F.cross_entropy(_forward(params, X, n_layers), y)
             grads = torch.autograd.grad(loss, params, create_graph=True)

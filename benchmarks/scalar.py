@@ -14,21 +14,26 @@ from common import best_time, figure, peak_memory_mb
 
 TASKS = """
 import torch
-from benchmark_utils.inner_optimizers import GradientDescent
-from benchmark_utils.meta_gradients import backprop, stable
-from benchmark_utils.meta_objectives import MetaObjective, MetaProblem
+from benchmark_utils.meta_gradients import get_estimator
+from benchmark_utils.meta_solver import meta_problem
+from benchmark_utils.optimizers import GradientDescent
 from benchmark_utils.tasks import make_generator, make_quadratic_tasks
+
+stable, backprop = get_estimator("stable"), get_estimator("backprop")
 
 def make_problem(n_tasks, dim, horizon):
     tasks = make_quadratic_tasks(n_tasks, dim, "wishart", 1.0,
                                  make_generator(0), torch.float64)
-    return MetaProblem(tasks, GradientDescent(), MetaObjective("log"),
-                       horizon)
+    return meta_problem(tasks, GradientDescent(), "log", "train", horizon)
 
 def eta_for(problem):
-    # half of 2/L: a converging step, so the rollout stays finite
-    return torch.tensor(1.0 / float(problem.tasks.train.smoothness().max()),
-                        dtype=torch.float64)
+    # theta = log eta, eta half of 2/L: a converging step, so the rollout
+    # stays finite
+    L = float(problem.tasks.train.smoothness().max())
+    return GradientDescent().theta_from(step_size=1.0 / L)
+
+def estimate(estimator, problem, theta):
+    return estimator.estimate(problem, theta, None)[0]
 """
 
 
@@ -50,19 +55,21 @@ def speed(n_tasks, dim, horizon):
         with torch.no_grad():
             unroll(problem.tasks, problem.optimizer, eta, horizon)
 
+    estimate = ns["estimate"]
+
     def stable_cold():      # a fresh problem: the spectrum is recomputed
         fresh = ns["make_problem"](n_tasks, dim, horizon)
-        ns["stable"].estimate(fresh, eta)
+        estimate(ns["stable"], fresh, eta)
 
     def stable_warm():
-        ns["stable"].estimate(problem, eta)
+        estimate(ns["stable"], problem, eta)
 
     build = best_time(lambda: ns["make_problem"](n_tasks, dim, horizon))
     t_forward = best_time(forward)
     t_cold = best_time(stable_cold) - build
     stable_warm()
     t_warm = best_time(stable_warm)
-    t_backprop = best_time(lambda: ns["backprop"].estimate(problem, eta))
+    t_backprop = best_time(lambda: estimate(ns["backprop"], problem, eta))
     sizes = dict(n_tasks=n_tasks, dim=dim, horizon=horizon)
     anchor = f"forward rollout alone: {t_forward:.4f} s"
     return [
@@ -90,7 +97,7 @@ def setup():
     eta = eta_for(problem)
 
 def run():
-    {name}.estimate(problem, eta)
+    estimate({name}, problem, eta)
 """
             peaks[T] = peak_memory_mb(code)
         ratio = peaks[10 * horizon] / max(peaks[horizon], 1e-3)
@@ -107,32 +114,34 @@ def run():
 
 def meta_evals_to_optimum(max_steps=100):
     """Meta-gradients to ``step_size_rel_error < 1e-3`` from two starts."""
+    import math
+
     import torch
     from benchmark_utils.evaluation import evaluate
-    from benchmark_utils.inner_optimizers import GradientDescent
-    from benchmark_utils.meta_gradients import stable
-    from benchmark_utils.meta_objectives import MetaObjective, MetaProblem
+    from benchmark_utils.meta_gradients import get_estimator
     from benchmark_utils.meta_optimizers import make_meta_optimizer
+    from benchmark_utils.meta_solver import meta_problem
     from benchmark_utils.meta_train import MetaTrainer
-    from benchmark_utils.quadratic_theory import optimal_step_size
+    from benchmark_utils.optimizers import GradientDescent
     from benchmark_utils.tasks import make_generator, make_quadratic_tasks
 
     tasks = make_quadratic_tasks(1, 20, "wishart", 1.0, make_generator(0),
                                  torch.float64)
     horizon = 80
-    eta_star = optimal_step_size(*tasks.eigen_coordinates(), horizon)
+    eta_star = tasks.optimal_step_size(horizon)
     L = float(tasks.train.smoothness().max())
     out = []
     for label, eta0 in (("0.1", 0.1), ("10_over_L", 10.0 / L)):
+        optimizer = GradientDescent(eta0)
+        problem = meta_problem(tasks, optimizer, "log", "train", horizon)
         trainer = MetaTrainer(
-            MetaProblem(tasks, GradientDescent(), MetaObjective("log"),
-                        horizon),
-            stable, make_meta_optimizer("brent"),
-            torch.tensor(eta0, dtype=torch.float64))
+            problem, get_estimator("stable"),
+            make_meta_optimizer("brent", None, problem.optimizer),
+            optimizer.init_theta())
         steps = None
         for k in range(1, max_steps + 1):
             trainer.step()
-            eta = float(trainer.theta)
+            eta = math.exp(float(trainer.theta))
             if abs(eta - eta_star) / eta_star < 1e-3:
                 steps = k
                 break

@@ -56,12 +56,14 @@ class Dataset(BaseDataset):
             return invalid_data(err)
         gen = make_generator(self.get_seed(use_repetition=True))
 
-        def draw(n_tasks):
+        eval_horizon = p["eval_horizon"] or p["horizon"]
+
+        def draw(n_tasks, steps):
             return make_least_squares_tasks(
                 n_tasks, p["dim"], p["n_samples"], p["noise"], gen,
-                p["dtype"], p["batch_size"],
+                p["dtype"], p["batch_size"], steps,
             )
 
-        return dict(train_tasks=draw(p["n_train_tasks"]),
-                    test_tasks=draw(p["n_test_tasks"]), horizon=p["horizon"],
-                    eval_horizon=p["eval_horizon"])
+        return dict(train_tasks=draw(p["n_train_tasks"], p["horizon"]),
+                    test_tasks=draw(p["n_test_tasks"], eval_horizon),
+                    horizon=p["horizon"], eval_horizon=p["eval_horizon"])

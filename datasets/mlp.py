@@ -4,8 +4,9 @@ from benchopt.config import get_data_path
 from benchmark_utils.image_data import (
     download_mnist, load_digits, load_mnist, mnist_missing,
 )
-from benchmark_utils.mlp_tasks import check_mlp_parameters, make_mlp_tasks
-from benchmark_utils.tasks import make_generator
+from benchmark_utils.tasks import (
+    check_mlp_parameters, make_generator, make_mlp_tasks,
+)
 from benchmark_utils.validation import invalid_data
 
 

@@ -10,19 +10,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from studies.labels import short_label as short  # noqa: E402
+
 from .verdicts import _eta_star_by_horizon, final, tbt_tbv  # noqa: E402
 
 DPI = 80
-SHOWN = ("split", "objective", "gradient", "eta0", "meta_optimizer")
-
-
-def short(solver):
-    """``name[a=1,split=train]`` -> ``name[split=train]``: only the
-    parameters that tell the runs of a study apart."""
-    base, _, params = solver.partition("[")
-    kept = [p for p in params.rstrip("]").split(",")
-            if p.split("=")[0] in SHOWN]
-    return base + (f"[{','.join(kept)}]" if kept else "")
 
 
 def _save(fig, path):

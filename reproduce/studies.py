@@ -60,7 +60,7 @@ STUDIES = (
             n_train_tasks=20, n_test_tasks=10)],
         "solver": [{"grid-search": {"split": ["train", "validation"]}},
                    {"log-unrolled": {"gradient": "stable"}},
-                   {"train-by-validation": {"objective": "log"}}],
+                   {"train-by-validation": {"meta_objective": "log"}}],
     }),
     Study("paper_fig4", "configs/paper_fig4.yml", {
         "dataset": [_least_squares(

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from benchmark_utils.inner_optimizers import GradientDescent
-from benchmark_utils.meta_gradients import backprop, stable
-from benchmark_utils.meta_objectives import MetaObjective, MetaProblem
+from benchmark_utils.meta_gradients import get_estimator
+from benchmark_utils.meta_solver import meta_problem
+from benchmark_utils.optimizers import GradientDescent
 from benchmark_utils.quadratic_theory import (
     log_objective_derivative, naive_objective_derivative,
 )
@@ -59,11 +59,13 @@ def meta_gradient_curves(horizons, n_eta=300):
     return pd.DataFrame(rows)
 
 
-def _log_meta_gradient(estimator, tasks, eta, horizon):
-    problem = MetaProblem(tasks, GradientDescent(), MetaObjective("log"),
-                          horizon)
-    theta = torch.tensor(eta, dtype=torch.float64)
-    return float(estimator.estimate(problem, theta).grad)
+def _log_meta_gradient(name, tasks, theta, horizon):
+    """``dF/deta`` of the log objective by the estimator ``name`` at
+    gradient descent's ``theta = log eta``."""
+    problem = meta_problem(tasks, GradientDescent(), "log", "train", horizon)
+    est = get_estimator(name)
+    mg, _ = est.estimate(problem, theta, est.init_state(problem, theta))
+    return float(mg.grad) / float(torch.exp(theta))
 
 
 def backprop_errors(horizons, eta_Ls=(0.5, 2.1)):
@@ -76,15 +78,15 @@ def backprop_errors(horizons, eta_Ls=(0.5, 2.1)):
     rows = []
     for x in eta_Ls:
         for T in horizons:
-            eta = x / L
+            theta = GradientDescent().theta_from(step_size=x / L)
+            eta = float(torch.exp(theta))        # the step GD runs with
             exact = float(log_objective_derivative(
                 eigvals, coeffs, eta, T)[0])
             runs = [("backprop", d, linspace_quadratic(d))
                     for d in ("float32", "float64")]
             runs.append(("stable", "float64", exact_tasks))
             for name, dtype, tasks in runs:
-                est = backprop if name == "backprop" else stable
-                g = _log_meta_gradient(est, tasks, eta, T)
+                g = _log_meta_gradient(name, tasks, theta, T)
                 err = (abs(g - exact) / abs(exact) if math.isfinite(g)
                        else math.inf)
                 rows.append(dict(estimator=name, dtype=dtype, eta_L=x,

@@ -10,6 +10,7 @@ is cut to the range of the references and final points (meta-learners'
 trial step sizes can overflow on the way).
 """
 
+from pathlib import Path
 import re
 import sys
 
@@ -20,15 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from benchopt.results import read_results  # noqa: E402
 
-SHOWN = ("split", "objective", "gradient", "variant", "rule")
-
-
-def short(name):
-    """``solver[a=1,split=train]`` -> ``solver[split=train]``."""
-    base, _, params = name.partition("[")
-    kept = [p for p in params.rstrip("]").split(",")
-            if p.split("=")[0] in SHOWN]
-    return base + (f"[{','.join(kept)}]" if kept else "")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from studies.labels import short_label as short  # noqa: E402
 
 
 def render(parquet, png, dataset_prefix):

@@ -13,9 +13,13 @@ per task) if its loss is below the best reference's, and never otherwise.
 """
 
 import math
+from pathlib import Path
 import sys
 
 from benchopt.results import read_results
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from studies.labels import DATASET_SHOWN, short_label as short  # noqa: E402
 
 
 def final_points(df):
@@ -57,18 +61,6 @@ def summary(df):
             lines.append(f"| {row.solver_name} | {row.objective_value:.4g} "
                          f"| {cost:.0f} | {pays} |")
     return "\n".join(lines)
-
-
-SHOWN = ("split", "objective", "gradient", "variant", "rule")
-DATASET_SHOWN = ("spectrum", "horizon", "n_train_tasks")
-
-
-def short(name, shown=SHOWN):
-    """``solver[a=1,split=train]`` -> ``solver[split=train]``."""
-    base, _, params = name.partition("[")
-    kept = [p for p in params.rstrip("]").split(",")
-            if p.split("=")[0] in shown]
-    return base + (f"[{','.join(kept)}]" if kept else "")
 
 
 def wide(df):

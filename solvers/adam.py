@@ -1,4 +1,4 @@
-from benchmark_utils.inner_optimizers import Adam
+from benchmark_utils.optimizers import Adam
 from benchmark_utils.tuning import TunedOnValidation
 
 

@@ -1,7 +1,7 @@
 from dog import DoG
 
 from benchmark_utils.reference_solver import ReferenceSolver
-from benchmark_utils.torch_optimizers import PerTaskTorchOptimizer
+from benchmark_utils.optimizers import PerTaskTorchOptimizer
 from benchmark_utils.validation import check_positive
 
 
@@ -17,9 +17,9 @@ class Solver(ReferenceSolver):
     requirements = ["pip::dog-optimizer"]
     parameters = {"reps_rel": [1e-6]}
 
-    def checked_parameters(self):
+    def check_parameters(self):
         return dict(reps_rel=check_positive("reps_rel", self.reps_rel))
 
     def make(self, tasks, horizon):
         return PerTaskTorchOptimizer.from_class(
-            DoG, **self.checked_parameters()), ()
+            DoG, **self.check_parameters()), ()

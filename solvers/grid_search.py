@@ -1,4 +1,4 @@
-from benchmark_utils.inner_optimizers import GradientDescent
+from benchmark_utils.optimizers import GradientDescent
 from benchmark_utils.tuning import GridSearchSolver, check_grid
 
 
@@ -15,7 +15,7 @@ class Solver(GridSearchSolver):
     name = "grid-search"
     parameters = {
         "split": ["train", "validation"],
-        "objective": ["naive"],
+        "meta_objective": ["naive"],
         "val_fraction": [0.5],
         "grid_min": [1e-6],
         "grid_max": [1.0],
@@ -24,7 +24,7 @@ class Solver(GridSearchSolver):
 
     def grid_setup(self):
         return dict(
-            optimizer=GradientDescent(), kind=self.objective,
+            optimizer=GradientDescent(), kind=self.meta_objective,
             split=self.split, val_fraction=self.val_fraction,
             grid=check_grid(self.grid_min, self.grid_max, self.grid_size),
         )

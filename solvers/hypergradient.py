@@ -1,6 +1,6 @@
 import torch
 
-from benchmark_utils.inner_optimizers import HypergradientDescent
+from benchmark_utils.optimizers import HypergradientDescent
 from benchmark_utils.reference_solver import ReferenceSolver
 from benchmark_utils.validation import (
     check_choice, check_float, check_positive,
@@ -26,7 +26,7 @@ class Solver(ReferenceSolver):
         "hyper_lr": [None],
     }
 
-    def checked_parameters(self):
+    def check_parameters(self):
         variant = check_choice("variant", self.variant, VARIANTS)
         beta = self.hyper_lr
         if beta is None:
@@ -35,6 +35,6 @@ class Solver(ReferenceSolver):
                     hyper_lr=check_float("hyper_lr", beta, low=0.0))
 
     def make(self, tasks, horizon):
-        p = self.checked_parameters()
+        p = self.check_parameters()
         theta = torch.tensor([p["eta0"], p["hyper_lr"]])
         return HypergradientDescent(p["variant"]), theta

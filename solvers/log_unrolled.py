@@ -1,4 +1,6 @@
-from benchmark_utils.meta_solver import MetaLearningSolver
+from benchmark_utils.meta_gradients import estimator_parameters
+from benchmark_utils.meta_solver import MetaLearningSolver, MetaSetup
+from benchmark_utils.optimizers import GradientDescent
 
 
 class Solver(MetaLearningSolver):
@@ -6,11 +8,10 @@ class Solver(MetaLearningSolver):
 
     ``gradient="stable"``: the exact, overflow-free meta-gradient;
     ``gradient="backprop"``: autograd through the unrolled loop, which the
-    paper shows overflows at long horizons. Also ``truncated``, ``forward``,
-    ``es``, ``pes``, ``hypergradient`` (see
-    :mod:`benchmark_utils.meta_gradients`), with their options
-    ``truncation``, ``sigma``, ``pairs`` (None = the estimator's default;
-    ``configs/estimators.yml`` sweeps them).
+    paper shows overflows at long horizons. Any estimator of
+    :mod:`benchmark_utils.meta_gradients` (``truncated``, ``forward``,
+    ``es``, ``pes``, ``greedy``, ``tbptt``), with its options (None = the
+    estimator's default; ``configs/estimators.yml`` sweeps them).
     """
 
     name = "log-unrolled"
@@ -19,10 +20,12 @@ class Solver(MetaLearningSolver):
         "eta0": [0.1],
         "meta_optimizer": ["brent"],
         "meta_lr": [None],
-        "truncation": [None],
-        "sigma": [None],
-        "pairs": [None],
+        **estimator_parameters(),
     }
 
+    def make_optimizer(self):
+        return GradientDescent(self.eta0)
+
     def meta_setup(self):
-        return dict(kind="log", split="train", gradient=self.gradient)
+        return MetaSetup("log", "train", self.gradient,
+                         options=self.estimator_options())

@@ -1,4 +1,5 @@
-from benchmark_utils.meta_solver import MetaLearningSolver
+from benchmark_utils.meta_solver import MetaLearningSolver, MetaSetup
+from benchmark_utils.optimizers import GradientDescent
 
 
 class Solver(MetaLearningSolver):
@@ -15,5 +16,8 @@ class Solver(MetaLearningSolver):
         "meta_lr": [None],
     }
 
+    def make_optimizer(self):
+        return GradientDescent(self.eta0)
+
     def meta_setup(self):
-        return dict(kind="naive", split="train", gradient="backprop")
+        return MetaSetup("naive", "train", "backprop")

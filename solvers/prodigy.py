@@ -1,7 +1,7 @@
 from prodigyopt import Prodigy
 
 from benchmark_utils.reference_solver import ReferenceSolver
-from benchmark_utils.torch_optimizers import PerTaskTorchOptimizer
+from benchmark_utils.optimizers import PerTaskTorchOptimizer
 from benchmark_utils.validation import check_positive
 
 
@@ -17,9 +17,9 @@ class Solver(ReferenceSolver):
     requirements = ["pip::prodigyopt"]
     parameters = {"d0": [1e-6]}
 
-    def checked_parameters(self):
+    def check_parameters(self):
         return dict(d0=check_positive("d0", self.d0))
 
     def make(self, tasks, horizon):
         return PerTaskTorchOptimizer.from_class(
-            Prodigy, lr=1.0, **self.checked_parameters()), ()
+            Prodigy, lr=1.0, **self.check_parameters()), ()

@@ -1,7 +1,7 @@
 from schedulefree import AdamWScheduleFree, SGDScheduleFree
 
 from benchmark_utils.reference_solver import ReferenceSolver
-from benchmark_utils.torch_optimizers import PerTaskTorchOptimizer
+from benchmark_utils.optimizers import PerTaskTorchOptimizer
 from benchmark_utils.validation import check_choice, check_positive
 
 BASES = {"adamw": AdamWScheduleFree, "sgd": SGDScheduleFree}
@@ -22,11 +22,11 @@ class Solver(ReferenceSolver):
     requirements = ["pip::schedulefree"]
     parameters = {"base": ["adamw"], "lr": [0.05]}
 
-    def checked_parameters(self):
+    def check_parameters(self):
         return dict(base=check_choice("base", self.base, BASES),
                     lr=check_positive("lr", self.lr))
 
     def make(self, tasks, horizon):
-        p = self.checked_parameters()
+        p = self.check_parameters()
         return PerTaskTorchOptimizer.from_class(BASES[p["base"]],
                                                 lr=p["lr"]), ()

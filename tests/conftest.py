@@ -7,6 +7,11 @@ import torch
 from benchopt.benchmark import Benchmark
 from benchopt.utils.run_context import RunContext
 
+from benchmark_utils.meta_gradients import get_estimator
+from benchmark_utils.meta_solver import meta_problem
+from benchmark_utils.meta_train import SolverResult
+from benchmark_utils.optimizers import GradientDescent
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -63,3 +68,46 @@ def run_solver(benchmark, obj, solver_name, max_meta_steps=200, **params):
 
 def float64(x):
     return torch.as_tensor(x, dtype=torch.float64)
+
+
+# --- gradient descent's step size, in its parametrisation theta = log eta --
+
+def log_eta(eta):
+    """Gradient descent's ``theta`` for the step size ``eta``."""
+    return GradientDescent().theta_from(step_size=eta)
+
+
+def gd_result(eta):
+    """A solver's result: gradient descent with step size ``eta``."""
+    return SolverResult(GradientDescent(), log_eta(eta))
+
+
+def gd_problem(tasks, horizon, kind="log", split="train", val_fraction=0.5):
+    """The meta-problem of GD's step size (held out for split=validation)."""
+    return meta_problem(tasks, GradientDescent(), kind, split, horizon,
+                        val_fraction)
+
+
+def estimate(name, problem, eta, **options):
+    """One estimate (a ``MetaGradient`` in ``theta = log eta``) by the
+    estimator ``name`` from a fresh state."""
+    est = get_estimator(name, **options)
+    theta = log_eta(eta)
+    return est.estimate(problem, theta, est.init_state(problem, theta))[0]
+
+
+def step_size_grad(name, problem, eta, **options):
+    """``dF/deta`` (a float) by the estimator ``name``."""
+    return float(estimate(name, problem, eta, **options).grad) / eta
+
+
+def draws(est, problem, eta, n):
+    """``n`` successive estimates of ``dF/deta`` by ``est`` (one state:
+    fresh noise each), as a float64 tensor."""
+    theta = log_eta(eta)
+    state = est.init_state(problem, theta)
+    out = []
+    for _ in range(n):
+        mg, state = est.estimate(problem, theta, state)
+        out.append(float(mg.grad) / eta)
+    return torch.tensor(out, dtype=torch.float64)

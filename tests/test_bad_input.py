@@ -45,7 +45,12 @@ BAD_VALUES = {
     "eta0": [0.0, -0.1, INF, NAN, "0.1", True],
     "meta_optimizer": ["sgd", None, 1],
     "meta_lr": [0.0, -1.0, INF, NAN, "1e-2"],
-    "objective": ["square", None],
+    "meta_objective": ["square", None],
+    "first_order": ["yes", 1],
+    "momentum": [1.0, -0.1, NAN, "0.9"],
+    "beta1": [1.0, 0.0, NAN, "0.9"],
+    "beta2": [1.0, -0.5, NAN],
+    "eps": [0.0, -1e-8, INF, "1e-8"],
     "val_fraction": [0.0, 1.0, -0.5, NAN, "0.5", None],
     "split": ["test", None],
     "grid_min": [0.0, -1.0, INF, "1e-6"],
@@ -198,8 +203,10 @@ def test_bad_solver_parameter(small_least_squares, name, params, parameter):
 
 SOLVER_COMBINATIONS = [
     ("log-unrolled", dict(gradient="exact"), "gradient",
-     "one of 'stable', 'backprop', 'truncated', 'forward', 'es', 'pes', "
-     "'hypergradient'"),
+     "one of 'backprop', 'es', 'forward', 'greedy', 'pes', 'stable', "
+     "'tbptt', 'truncated'"),
+    ("log-unrolled", dict(gradient="hypergradient"), "gradient",
+     "'hypergradient' was renamed 'greedy'"),
     ("log-unrolled", dict(gradient="truncated", truncation=0), "truncation",
      "integer >= 1"),
     ("log-unrolled", dict(gradient="truncated", truncation=4), "truncation",
@@ -217,9 +224,11 @@ SOLVER_COMBINATIONS = [
      "integer >= 1"),
     ("log-unrolled", dict(eta0=-0.1), "eta0", r"\(0, \+inf\)"),
     ("log-unrolled", dict(meta_lr=-1.0), "meta_lr", r"\(0, \+inf\)"),
-    ("naive-unrolled", dict(meta_optimizer="adam"), "meta_optimizer",
-     "one of 'brent', 'projected-gd'"),          # a neural meta-optimizer
-    ("train-by-validation", dict(objective="square"), "objective",
+    ("learnable-sgdm", dict(meta_optimizer="brent"), "meta_optimizer",
+     "one of 'adam', 'rmsprop'"),         # brent needs a scalar theta
+    ("learnable-adam", dict(meta_optimizer="projected-gd"), "meta_optimizer",
+     "one of 'adam', 'rmsprop'"),         # projected-gd needs plain GD
+    ("train-by-validation", dict(meta_objective="square"), "meta_objective",
      "one of 'naive', 'log'"),
     ("train-by-validation", dict(val_fraction=1.0), "val_fraction",
      r"\(0, 1\)"),

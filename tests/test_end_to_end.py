@@ -10,6 +10,8 @@ import pytest
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow
+
 CONFIG = """
 max-runs: 30
 timeout: 120
@@ -70,7 +72,7 @@ def test_backprop_failure_keeps_its_curve(results):
     failures, stop_val = failing.objective_meta_grad_failures, failing.stop_val
     assert (failures.iloc[:-1] == stop_val.iloc[:-1]).all()
     assert failures.iloc[-1] >= 10
-    assert (failing.objective_step_size == 0.1).all()
+    assert ((failing.objective_step_size - 0.1).abs() < 1e-16).all()
     assert (failing.objective_value > 1e30).all()    # float32 overflows
     assert failing.objective_log_objective.map(math.isfinite).all()
 

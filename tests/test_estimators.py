@@ -7,27 +7,22 @@ import math
 import pytest
 import torch
 
-from benchmark_utils import estimator_comparison
-from benchmark_utils.inner_optimizers import GradientDescent
-from benchmark_utils.meta_gradients import get_estimator, stable
+from benchmark_utils.meta_gradients import get_estimator
+from benchmark_utils.meta_gradients.stable import Stable
 from benchmark_utils.meta_objectives import MetaObjective, MetaProblem
-from benchmark_utils.meta_solver import step_size_problem
+from benchmark_utils.optimizers import GradientDescent
 from benchmark_utils.tasks import (
-    make_generator, make_least_squares_tasks, make_quadratic_tasks,
+    TaskBatch, make_generator, make_least_squares_tasks, make_quadratic_tasks,
 )
-from conftest import float64, make_dataset, make_objective, run_solver
-
-
-def estimate(name, problem, eta, **options):
-    return get_estimator(name, **options).estimate(problem, float64(eta))
-
-
-def grad(name, problem, eta, **options):
-    return float(estimate(name, problem, eta, **options).grad)
+from conftest import (
+    draws, estimate, gd_problem, make_dataset, make_objective, run_solver,
+    step_size_grad as grad,
+)
+from studies import estimator_comparison
 
 
 def exact(problem, eta):
-    return float(stable.estimate(problem, float64(eta)).grad)
+    return grad("stable", problem, eta)
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +37,11 @@ def least_squares():
 
 
 @dataclass(frozen=True, eq=False)
-class TanhRegression:
-    """A non-linear task family through the generic protocol only: one
-    tanh unit, ``f_j(w) = 1/(2n) ||tanh(X_j w) - y_j||^2 + 1e-3``, whose
-    inner gradient is ``torch.func.grad`` of the loss (differentiable by
-    autograd and by ``torch.func.jvp``, like a small MLP's)."""
+class TanhRegression(TaskBatch):
+    """A non-linear task family through the task contract only: one tanh
+    unit, ``f_j(w) = 1/(2n) ||tanh(X_j w) - y_j||^2 + 1e-3``, whose inner
+    gradient is ``torch.func.grad`` of the loss (differentiable by autograd
+    and by ``torch.func.jvp``, like a small MLP's)."""
 
     X: torch.Tensor
     y: torch.Tensor
@@ -57,22 +52,23 @@ class TanhRegression:
         return torch.zeros(self.X.shape[0], self.X.shape[-1],
                            dtype=self.X.dtype)
 
-    @property
-    def n_tasks(self):
-        return self.X.shape[0]
-
-    @property
-    def dtype(self):
-        return self.X.dtype
-
     def loss(self, split):
         def losses(w):
             pred = torch.tanh(torch.matmul(self.X, w.unsqueeze(-1)))
             return 0.5 * (pred.squeeze(-1) - self.y).square().mean(-1) + 1e-3
         return losses
 
+    def inner_loss(self, w, step):
+        return self.loss("train")(w)
+
     def inner_grad(self, w, step):
         return torch.func.grad(lambda v: self.loss("train")(v).sum())(w)
+
+    def metrics(self, w, horizon):
+        value = float(self.loss("train")(w).mean())
+        return dict(value=value, train_loss=value,
+                    log_objective=math.log(value) / horizon,
+                    diverged_fraction=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +90,7 @@ def test_backprop_and_forward_match_exact_on_quadratics(wishart, name,
                                                         horizon, eta):
     """Float64, short T, eta below and past 2/L: to 1e-8 relative."""
     for kind in ("log", "naive"):
-        problem = step_size_problem(wishart, horizon, kind, "train")
+        problem = gd_problem(wishart, horizon, kind)
         assert grad(name, problem, eta) == pytest.approx(
             exact(problem, eta), rel=1e-8)
 
@@ -104,7 +100,7 @@ def test_backprop_and_forward_match_exact_on_quadratics(wishart, name,
 def test_backprop_and_forward_match_exact_on_least_squares(least_squares,
                                                            name, split):
     for eta in (0.05, 0.3):
-        problem = step_size_problem(least_squares, 20, "log", split, 0.5)
+        problem = gd_problem(least_squares, 20, "log", split)
         assert grad(name, problem, eta) == pytest.approx(
             exact(problem, eta), rel=1e-8)
 
@@ -140,7 +136,7 @@ def test_forward_refuses_an_inner_grad_it_cannot_differentiate():
 @pytest.mark.parametrize("horizon", [1, 7, 30])
 def test_truncated_with_K_equal_T_is_full_backprop(wishart, tanh_problem,
                                                    horizon):
-    problem = step_size_problem(wishart, horizon, "log", "train")
+    problem = gd_problem(wishart, horizon)
     for p, eta in ((problem, 0.05), (tanh_problem, 0.7)):
         K = p.horizon if p is tanh_problem else horizon
         full = estimate("backprop", p, eta)
@@ -155,7 +151,7 @@ def test_truncated_is_K_over_T_of_exact_for_gd_on_linear_tasks(
     step contributes the same ``-A^(T-1) g_0`` to ``dw_T/deta``: the last K
     steps give exactly K/T of the derivative, with the right sign."""
     for tasks, eta in ((wishart, 0.05), (least_squares, 0.3)):
-        problem = step_size_problem(tasks, 30, "log", "train")
+        problem = gd_problem(tasks, 30)
         for K in (1, 4, 10):
             assert grad("truncated", problem, eta, truncation=K) == (
                 pytest.approx(K / 30 * exact(problem, eta), rel=1e-8))
@@ -169,20 +165,19 @@ def test_truncated_is_biased_on_a_nonlinear_task(tanh_problem):
     assert abs(trunc - K / tanh_problem.horizon * full) > 1e-3 * abs(full)
 
 
-def test_hypergradient_is_exact_for_one_step_and_greedy_after(wishart):
-    problem1 = step_size_problem(wishart, 1, "log", "train")
-    assert grad("hypergradient", problem1, 0.05) == pytest.approx(
+def test_greedy_is_exact_for_one_step_and_greedy_after(wishart):
+    problem1 = gd_problem(wishart, 1)
+    assert grad("greedy", problem1, 0.05) == pytest.approx(
         exact(problem1, 0.05), rel=1e-10)
     # naive training objective: h = -sum_k <grad f(w_{k+1}), grad f(w_k)>
     T, eta = 6, 0.02
-    problem = step_size_problem(wishart, T, "naive", "train")
+    problem = gd_problem(wishart, T, "naive")
     w, h = wishart.w0, 0.0
     for _ in range(T):
         g = wishart.train.grad(w)
         w = w - eta * g
         h -= float((wishart.train.grad(w) * g).sum(-1).mean())
-    assert grad("hypergradient", problem, eta) == pytest.approx(h,
-                                                                rel=1e-10)
+    assert grad("greedy", problem, eta) == pytest.approx(h, rel=1e-10)
     assert abs(h - exact(problem, eta)) > 1e-3 * abs(h)   # greedy != exact
 
 
@@ -196,24 +191,21 @@ def test_es_and_pes_are_unbiased_within_their_standard_error(
         wishart, name, options):
     """With sigma = 1e-3 (in log eta) the smoothing bias is O(sigma^2),
     far below the standard error of 40 estimates."""
-    problem = step_size_problem(wishart, 10, "log", "train")
+    problem = gd_problem(wishart, 10)
     eta, ref = 0.05, exact(problem, 0.05)
     est = get_estimator(name, sigma=1e-3, seed=11, **options)
-    draws = torch.tensor([float(est.estimate(problem, float64(eta)).grad)
-                          for _ in range(40)], dtype=torch.float64)
-    se = float(draws.std()) / math.sqrt(len(draws))
-    assert abs(float(draws.mean()) - ref) < 4 * se
+    got = draws(est, problem, eta, 40)
+    se = float(got.std()) / math.sqrt(len(got))
+    assert abs(float(got.mean()) - ref) < 4 * se
     assert se < 0.5 * abs(ref)       # the test has power
 
 
 def test_pes_unbiased_on_a_nonlinear_task(tanh_problem):
     ref = grad("backprop", tanh_problem, 0.7)
     est = get_estimator("pes", sigma=1e-3, pairs=4, truncation=4, seed=3)
-    draws = torch.tensor([float(est.estimate(tanh_problem,
-                                             float64(0.7)).grad)
-                          for _ in range(30)], dtype=torch.float64)
-    se = float(draws.std()) / math.sqrt(len(draws))
-    assert abs(float(draws.mean()) - ref) < 4 * se
+    got = draws(est, tanh_problem, 0.7, 30)
+    se = float(got.std()) / math.sqrt(len(got))
+    assert abs(float(got.mean()) - ref) < 4 * se
     assert se < 0.5 * abs(ref)
 
 
@@ -222,7 +214,7 @@ def test_es_estimates_the_smoothed_objective(wishart):
     compare with the exact smoothed derivative by Gauss-Hermite
     quadrature of the exact meta-gradient (u = log eta)."""
     import numpy as np
-    problem = step_size_problem(wishart, 10, "log", "train")
+    problem = gd_problem(wishart, 10)
     eta, sigma = 0.04, 0.3     # F'(eta) < 0 < smoothed derivative
     nodes, weights = np.polynomial.hermite_e.hermegauss(40)
     # d/du E F(e^(u + sigma z)) = E[F'(eta e^(sigma z)) eta e^(sigma z)]
@@ -231,15 +223,14 @@ def test_es_estimates_the_smoothed_objective(wishart):
         * math.exp(sigma * z) for z, w in zip(nodes, weights)
     ) / weights.sum() / eta
     est = get_estimator("es", sigma=sigma, pairs=8, seed=5)
-    draws = torch.tensor([float(est.estimate(problem, float64(eta)).grad)
-                          for _ in range(40)], dtype=torch.float64)
-    se = float(draws.std()) / math.sqrt(len(draws))
-    assert abs(float(draws.mean()) - smoothed) < 4 * se
+    got = draws(est, problem, eta, 40)
+    se = float(got.std()) / math.sqrt(len(got))
+    assert abs(float(got.mean()) - smoothed) < 4 * se
     assert abs(smoothed - exact(problem, eta)) > 4 * se   # it matters
 
 
 def test_stochastic_estimators_repeat_with_their_seed(wishart):
-    problem = step_size_problem(wishart, 10, "log", "train")
+    problem = gd_problem(wishart, 10)
     for name in ("es", "pes"):
         a = grad(name, problem, 0.05, pairs=2, seed=1)
         assert grad(name, problem, 0.05, pairs=2, seed=1) == a
@@ -250,9 +241,9 @@ def test_stochastic_estimators_repeat_with_their_seed(wishart):
 
 def test_inner_gradient_evaluations(wishart):
     T, B = 12, wishart.n_tasks
-    problem = step_size_problem(wishart, T, "log", "train")
+    problem = gd_problem(wishart, T)
     expected = {"backprop": T * B, "forward": T * B, "truncated": T * B,
-                "hypergradient": T * B, "es": 2 * 3 * T * B,
+                "greedy": T * B, "es": 2 * 3 * T * B,
                 "pes": 2 * 3 * T * B}
     for name, cost in expected.items():
         options = dict(pairs=3) if name in ("es", "pes") else {}
@@ -261,28 +252,15 @@ def test_inner_gradient_evaluations(wishart):
     assert estimate("stable", problem, 0.05).inner_gradient_evaluations > 0
 
 
-@pytest.mark.parametrize("name", ["backprop", "forward", "truncated", "es",
-                                  "pes", "hypergradient"])
-def test_overflow_is_a_non_finite_estimate_not_a_crash(name):
-    """float32, eta = 2.1/L, T = 1000: f(w_T) overflows the unrolled loop."""
-    tasks = make_quadratic_tasks(2, 10, "linspace", 100.0,
-                                 make_generator(0), torch.float32)
-    problem = step_size_problem(tasks, 1000, "log", "train")
-    options = dict(pairs=1) if name in ("es", "pes") else {}
-    mg = estimate(name, problem, 2.1, **options)
-    assert not (math.isfinite(mg.loss)
-                and bool(torch.isfinite(mg.grad).all()))
-
-
 def test_options_are_checked_and_routed(wishart):
     with pytest.raises(ValueError, match="'estimator option' must be"):
         get_estimator("es", sigmas=0.1)
     with pytest.raises(ValueError, match="'seed' must be an integer >= 0"):
         get_estimator("pes", seed=-1)
     # options of other estimators are ignored; None = the default
-    assert get_estimator("stable", truncation=5) is stable
+    assert isinstance(get_estimator("stable", truncation=5), Stable)
     est = get_estimator("truncated", truncation=None, sigma=0.1)
-    problem = step_size_problem(wishart, 4, "log", "train")
+    problem = gd_problem(wishart, 4)
     assert est.window(problem) == 4 and est.unsupported(problem) is None
     with pytest.raises(ValueError, match=r"'truncation' must .*horizon=4"):
         get_estimator("truncated", truncation=5).unsupported(problem)
@@ -318,7 +296,7 @@ def test_solver_meta_trains_with_each_estimator(bench, small_quadratic,
 
 
 @pytest.mark.parametrize("gradient", ["backprop", "truncated", "forward",
-                                      "es", "pes", "hypergradient"])
+                                      "es", "pes", "greedy"])
 def test_train_by_validation_takes_every_estimator(bench, gradient):
     dataset = make_dataset(bench, "least_squares", dim=6, n_samples=8,
                            n_train_tasks=2, n_test_tasks=2, horizon=12)
@@ -338,11 +316,10 @@ def test_train_by_validation_takes_every_estimator(bench, gradient):
             exact_run["step_size"], rel=1e-8)
 
 
-def test_hypergradient_solver_stops_short_of_eta_star(bench,
-                                                      small_quadratic):
+def test_greedy_solver_stops_short_of_eta_star(bench, small_quadratic):
     """The greedy estimate's zero is not eta*."""
     _, metrics = run_solver(bench, small_quadratic, "log-unrolled",
-                            max_meta_steps=40, gradient="hypergradient")
+                            max_meta_steps=40, gradient="greedy")
     assert metrics["step_size_rel_error"] > 0.05
     assert metrics["meta_grad_failures"] == 0
 

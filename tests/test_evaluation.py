@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from benchmark_utils.evaluation import evaluate, evaluate_gd
-from benchmark_utils.inner_optimizers import GradientDescent
-from benchmark_utils.meta_train import LearnedOptimizer
+from benchmark_utils.evaluation import evaluate
+from benchmark_utils.meta_train import SolverResult
+from benchmark_utils.optimizers import GradientDescent
 from benchmark_utils.tasks import make_generator, make_quadratic_tasks
 from benchmark_utils import quadratic_theory as theory
 
@@ -19,7 +19,7 @@ def tasks():
 
 def test_log_objective_is_finite_where_the_loss_underflows(tasks):
     """T = 20000, eta = 1.9/L: f(w_T) ~ e^-770 is 0 in float64."""
-    metrics = evaluate_gd(tasks, 1.9, 20000)
+    metrics = tasks.exact_gd_metrics(1.9, 20000)
     assert metrics["value"] == 0.0
     assert metrics["diverged_fraction"] == 0.0
     lam, c = tasks.eigen_coordinates()
@@ -30,7 +30,7 @@ def test_log_objective_is_finite_where_the_loss_underflows(tasks):
 
 def test_log_objective_is_finite_where_the_loss_overflows(tasks):
     """T = 20000, eta = 2.1/L: f(w_T) ~ e^+3800 is inf: diverged."""
-    metrics = evaluate_gd(tasks, 2.1, 20000)
+    metrics = tasks.exact_gd_metrics(2.1, 20000)
     assert metrics["value"] == math.inf
     assert metrics["train_loss"] == math.inf
     assert metrics["diverged_fraction"] == 1.0
@@ -41,11 +41,13 @@ def test_log_objective_is_finite_where_the_loss_overflows(tasks):
 
 
 def test_metrics_are_plain_floats_and_never_nan(tasks):
-    for eta in (0.0, 1e-3, 1.0, 2.0, 5.0, 1e200, math.inf, math.nan):
-        learned = LearnedOptimizer(GradientDescent(),
-                                   torch.tensor(eta, dtype=torch.float64))
-        metrics = evaluate(tasks, learned, 1000)
+    """theta = log eta: from eta = 0 (-inf) to eta = inf, and NaN."""
+    for theta in (-math.inf, -700.0, math.log(1e-3), 0.0, math.log(2.0),
+                  math.log(5.0), 460.0, math.inf, math.nan):
+        result = SolverResult(GradientDescent(),
+                              torch.tensor(theta, dtype=torch.float64))
+        metrics = evaluate(tasks, result, 1000)
         for key, value in metrics.items():
             assert type(value) is float, key
             if key != "step_size":
-                assert not math.isnan(value), (eta, key)
+                assert not math.isnan(value), (theta, key)

@@ -11,8 +11,8 @@ TRAIN_SPLIT = [
     ("grid-search", dict(split="train")),
 ]
 VALIDATION_SPLIT = [
-    ("train-by-validation", dict(objective="log")),
-    ("train-by-validation", dict(objective="naive")),
+    ("train-by-validation", dict(meta_objective="log")),
+    ("train-by-validation", dict(meta_objective="naive")),
     ("grid-search", dict(split="validation")),
 ]
 

@@ -4,26 +4,51 @@ arithmetic allows, and the naive/log phenomena of the paper show."""
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from benchmark_utils import quadratic_theory as theory
-from benchmark_utils.meta_gradients import backprop, get_estimator, stable
-from benchmark_utils.meta_solver import step_size_problem
+from benchmark_utils.exact_arithmetic import one_minus_product, two_product
+from benchmark_utils.meta_gradients import get_estimator
 from benchmark_utils.tasks import (
     make_generator, make_least_squares_tasks, make_quadratic_tasks,
     quadratic_tasks,
 )
-from conftest import float64
+from conftest import estimate, gd_problem, log_eta, step_size_grad
 
 
 def stable_grad(tasks, eta, horizon, kind="log", split="train"):
-    problem = step_size_problem(tasks, horizon, kind, split, 0.5)
-    return float(stable.estimate(problem, float64(eta)).grad)
+    """``dF/deta`` by the stable estimator."""
+    return step_size_grad("stable", gd_problem(tasks, horizon, kind, split),
+                          eta)
 
 
 def backprop_grad(tasks, eta, horizon, kind="log", split="train"):
-    problem = step_size_problem(tasks, horizon, kind, split, 0.5)
-    return float(backprop.estimate(problem, float64(eta)).grad)
+    return step_size_grad("backprop", gd_problem(tasks, horizon, kind, split),
+                          eta)
+
+
+def through_theta(eta):
+    """The step size gradient descent runs with for ``theta = log eta``:
+    ``exp(log eta)``, which may differ from eta by an ulp (next to
+    ``eta = 1/lambda`` that ulp matters, so references use this one)."""
+    return float(torch.exp(log_eta(eta)))
+
+
+def converges_exactly(eigvals, coeffs, eta):
+    """``eta lambda_i = 1`` exactly for every ``i`` with ``c_i != 0``: then
+    ``w_T`` is the minimiser, ``f(w_T) = 0``, and ``F = (1/T) log f(w_T)``
+    is ``-inf`` with no derivative (the one edge both property tests treat
+    apart, as the library defines it)."""
+    r = one_minus_product(eta, np.asarray(eigvals, dtype=np.float64))
+    return bool(np.all((r == 0) | (np.asarray(coeffs) == 0)))
+
+
+def assert_exact_convergence_is_defined(tasks, eta, horizon):
+    """At exact convergence the library returns F = -inf and a NaN
+    derivative: the meta-training loop counts such a step as a failure."""
+    mg = estimate("stable", gd_problem(tasks, horizon), eta)
+    assert mg.loss == -np.inf
+    assert np.isnan(float(mg.grad))
 
 
 @st.composite
@@ -52,8 +77,11 @@ def test_stable_matches_closed_form(spectrum, log10_horizon, eta_times_L):
     zero crossing to 1e-12 absolute in units of L (F' scales like L)."""
     eigvals, coeffs, basis = spectrum
     horizon = int(round(10 ** log10_horizon))
-    eta = eta_times_L / eigvals.max()
+    eta = through_theta(eta_times_L / eigvals.max())
     tasks = quadratic_tasks(eigvals[None], basis[None], coeffs[None])
+    if converges_exactly(eigvals, coeffs, eta):
+        assert_exact_convergence_is_defined(tasks, eta, horizon)
+        return
     got = stable_grad(tasks, eta, horizon)
     ref = theory.log_objective_derivative(eigvals[None], coeffs[None], eta,
                                           horizon)[0]
@@ -153,8 +181,11 @@ def test_backprop_breaks_at_long_horizons_where_stable_does_not():
 
 
 def test_unknown_estimator_is_a_clear_error():
-    with pytest.raises(ValueError, match="'gradient'.*'stable', 'backprop'"):
+    with pytest.raises(ValueError, match="'gradient'.*'backprop'.*'stable'"):
         get_estimator("exact")
+    with pytest.raises(ValueError, match="'hypergradient' was renamed "
+                                         "'greedy'"):
+        get_estimator("hypergradient")
 
 
 def mpmath_log_derivative(eigvals, coeffs, eta, horizon):
@@ -183,21 +214,64 @@ def test_stable_matches_extended_precision(
     """Over random spectra and dims, horizons 1 to 1e5 and eta up to 10/L
     (far past 2/L, where f(w_T) is e^(+4e5)): the stable meta-gradient
     equals an mpmath reference to 1e-8 relative (1e-12 L absolute where
-    it crosses zero), and every meta-test metric is finite or +inf."""
-    from benchmark_utils.evaluation import evaluate_gd
-
+    it crosses zero, also next to eta = 1/lambda_i, thanks to the exact
+    product), and every meta-test metric is finite or +inf."""
     eigvals, coeffs, basis = spectrum
     horizon = int(round(10 ** log10_horizon))
-    eta = 10 ** log10_eta_times_L / eigvals.max()
+    eta = through_theta(10 ** log10_eta_times_L / eigvals.max())
     tasks = quadratic_tasks(eigvals[None], basis[None], coeffs[None])
+    if converges_exactly(eigvals, coeffs, eta):
+        assert_exact_convergence_is_defined(tasks, eta, horizon)
+        return
     got = stable_grad(tasks, eta, horizon)
-    # F' ~ -2 lambda / (1 - eta lambda) near eta = 1/lambda: its relative
-    # sensitivity to the rounding of eta * lambda is 1 / |1 - eta lambda|;
-    # the claim is for inputs that float64 resolves (|r| > 1e-6)
-    assume(np.abs(1 - eta * eigvals).min() > 1e-6)
     ref = mpmath_log_derivative(eigvals, coeffs, eta, horizon)
     assert ref is not None
     assert np.isfinite(got)
     assert abs(got - ref) <= 1e-8 * abs(ref) + 1e-12 * eigvals.max()
-    for name, value in evaluate_gd(tasks, eta, horizon).items():
+    for name, value in tasks.exact_gd_metrics(eta, horizon).items():
         assert value == np.inf or np.isfinite(value), (name, value)
+
+
+@pytest.mark.parametrize("dim", [1, 3])
+@pytest.mark.parametrize("horizon", [1, 80])
+def test_exact_convergence_is_minus_inf_and_a_counted_failure(dim,
+                                                              horizon):
+    """Every eigenvalue 4 and eta = 1/4 (exact in binary): one step lands on
+    the minimiser. The log objective is -inf with a NaN derivative, and
+    the meta-training loop counts the step as a failure, keeping theta."""
+    from benchmark_utils.meta_optimizers import make_meta_optimizer
+    from benchmark_utils.meta_train import MetaTrainer
+
+    eigvals = np.full(dim, 4.0)
+    coeffs = np.linspace(1.0, 2.0, dim)
+    tasks = quadratic_tasks(eigvals[None], np.eye(dim)[None], coeffs[None])
+    assert converges_exactly(eigvals, coeffs, 0.25)
+    assert_exact_convergence_is_defined(tasks, 0.25, horizon)
+    assert np.isnan(theory.log_objective_derivative(
+        eigvals[None], coeffs[None], 0.25, horizon)[0])
+    problem = gd_problem(tasks, horizon)
+    trainer = MetaTrainer(problem, get_estimator("stable"),
+                          make_meta_optimizer("brent", None,
+                                              problem.optimizer),
+                          log_eta(0.25))
+    trainer.step()
+    assert trainer.failures == 1
+    assert torch.equal(trainer.theta, log_eta(0.25))
+    metrics = tasks.exact_gd_metrics(0.25, horizon)
+    assert metrics["value"] == 0.0 and metrics["log_objective"] == -np.inf
+
+
+def test_two_product_is_exact():
+    """hi + lo is the exact product (checked in rational arithmetic), and
+    1 - eta lambda keeps its relative accuracy next to eta = 1/lambda."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0.1, 10, 1000), rng.uniform(0.1, 10, 1000)
+    hi, lo = two_product(a, b)
+    for x, y, h, e in zip(a, b, hi, lo):
+        assert Fraction(h) + Fraction(e) == Fraction(x) * Fraction(y)
+    lam = 3.0
+    eta = np.nextafter(1 / lam, 1.0)        # 1 ulp past 1/lambda
+    r = one_minus_product(eta, lam)
+    assert float(Fraction(1) - Fraction(eta) * Fraction(lam)) == r

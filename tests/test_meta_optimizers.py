@@ -2,6 +2,7 @@
 
 import math
 
+import pytest
 import torch
 
 from benchmark_utils.meta_optimizers import (
@@ -9,15 +10,20 @@ from benchmark_utils.meta_optimizers import (
 )
 from benchmark_utils.meta_objectives import MetaGradient
 from benchmark_utils.meta_train import STALL_PATIENCE, MetaTrainer
-from conftest import float64
+from benchmark_utils.optimizers import GradientDescent
+from conftest import float64, log_eta
 
 
 def minimise(optimizer, grad_fn, eta0, steps):
-    eta = float64(eta0)
+    """Run ``optimizer`` on gradient descent's ``theta = log eta`` with the
+    derivative ``grad_fn(eta)`` in eta (``dF/dtheta = eta dF/deta``)."""
+    theta = log_eta(eta0)
     for _ in range(steps):
-        g = grad_fn(float(eta))
-        eta = optimizer.step(eta, None, None if g is None else float64(g))
-    return float(eta)
+        eta = math.exp(float(theta))
+        g = grad_fn(eta)
+        theta = optimizer.step(theta, None,
+                               None if g is None else float64(g * eta))
+    return math.exp(float(theta))
 
 
 def test_brent_finds_the_minimiser_of_a_quasi_convex_function():
@@ -48,12 +54,14 @@ def test_brent_retreats_from_points_where_the_estimator_fails():
 
 
 def test_projected_gd_is_the_papers_rule():
-    opt = ProjectedGD(0.5)
-    eta = opt.step(float64(1.0), None, float64(1.0))      # k = 1
-    assert float(eta) == 0.5
-    eta = opt.step(eta, None, float64(4.0))              # k = 2: projected
-    assert float(eta) == 0.0
-    assert float(opt.step(float64(0.7), None, None)) == 0.7  # failed: stay
+    """eta_{k+1} = max(eta_min, eta_k - lr / sqrt(k) F'(eta_k)), through
+    theta = log eta (F'(eta) = dF/dtheta / eta)."""
+    opt = ProjectedGD(0.5, GradientDescent())
+    theta = opt.step(log_eta(1.0), None, float64(1.0 * 1.0))     # k = 1
+    assert math.exp(float(theta)) == 0.5
+    theta = opt.step(theta, None, float64(4.0 * 0.5))    # k = 2: projected
+    assert math.exp(float(theta)) == pytest.approx(ProjectedGD.eta_min)
+    assert float(opt.step(log_eta(0.7), None, None)) == float(log_eta(0.7))
 
 
 def test_default_learning_rates():
@@ -68,31 +76,34 @@ class _Scripted:
     def __init__(self, grads):
         self.grads = iter(grads)
 
-    def estimate(self, problem, theta):
-        return MetaGradient(0.0, float64(next(self.grads)))
+    def init_state(self, problem, theta):
+        return None
+
+    def estimate(self, problem, theta, state):
+        return MetaGradient(0.0, float64(next(self.grads))), state
 
 
 def test_trainer_counts_and_skips_non_finite_meta_gradients():
     grads = [math.nan, 1.0, math.inf, 1.0]
-    trainer = MetaTrainer(None, _Scripted(grads), ProjectedGD(0.1),
-                          float64(1.0))
+    trainer = MetaTrainer(None, _Scripted(grads),
+                          ProjectedGD(0.1, GradientDescent()), log_eta(1.0))
     for _ in grads:
         trainer.step()
     assert trainer.failures == 2
     assert math.isfinite(float(trainer.theta))
-    assert float(trainer.theta) < 1.0
+    assert float(trainer.theta) < 0.0          # eta < 1
 
 
 def test_trainer_rejects_a_non_finite_proposal():
-    trainer = MetaTrainer(None, _Scripted([-1e308] * 2), ProjectedGD(1e10),
-                          float64(1.0))
-    trainer.step()
-    assert trainer.failures == 1 and float(trainer.theta) == 1.0
+    trainer = MetaTrainer(None, _Scripted([-1e308] * 2),
+                          ProjectedGD(1e10, GradientDescent()), log_eta(1.0))
+    trainer.step()                             # eta would be +inf
+    assert trainer.failures == 1 and float(trainer.theta) == 0.0
 
 
 def test_trainer_stalls_when_theta_stops_moving():
-    trainer = MetaTrainer(None, _Scripted([math.nan] * 50), ProjectedGD(1.0),
-                          float64(1.0))
+    trainer = MetaTrainer(None, _Scripted([math.nan] * 50),
+                          ProjectedGD(1.0, GradientDescent()), float64(1.0))
     steps = 0
     while not trainer.stalled:
         trainer.step()

@@ -7,10 +7,11 @@ import pytest
 import torch
 
 from benchmark_utils.image_data import load_digits
-from benchmark_utils.mlp_tasks import (
-    cross_entropy, epoch_batches, logits, loss_and_grad, make_mlp_tasks,
-)
 from benchmark_utils.tasks import make_generator
+from benchmark_utils.tasks.mlp import (
+    cross_entropy, logits, loss_and_grad, make_mlp_tasks,
+)
+from benchmark_utils.tasks.sampler import epoch_batches
 from conftest import make_dataset, make_objective
 
 
@@ -84,13 +85,13 @@ def test_label_noise_replaces_the_requested_share_of_training_labels():
         assert abs(float(changed) - 0.45) < 0.05
 
 
-def test_test_images_are_held_out_and_split_keeps_them_apart():
+def test_test_images_are_held_out_and_hold_out_keeps_them_apart():
     X, y = one_hot_images()
     index = np.arange(len(X), dtype=np.float32)[:, None]
     X = np.concatenate([index, X], axis=1)         # column 0: a unique id
     tasks = make_mlp_tasks(X, y, 2, 100, 100, (8,), 16, 0.0, 20,
                            make_generator(0), torch.float64)
-    split = tasks.split(0.25)
+    split = tasks.hold_out(0.25)
     for j in range(2):
         ids = {name: set(part.X[j, :, 0].tolist()) for name, part in
                (("train", split.train), ("val", split.validation),
@@ -98,7 +99,7 @@ def test_test_images_are_held_out_and_split_keeps_them_apart():
         assert len(ids["train"]) == 75 and len(ids["val"]) == 25
         assert not ids["train"] & ids["val"]
         assert not (ids["train"] | ids["val"]) & ids["test"]
-    assert int(split.batches.max()) < 75
+    assert int(split.schedule.table.max()) < 75
 
 
 def test_minibatches_are_shuffled_epochs():

@@ -11,8 +11,10 @@ import math
 import pytest
 
 from benchmark_utils.evaluation import evaluate
-from benchmark_utils.meta_train import LearnedOptimizer
+from benchmark_utils.meta_train import SolverResult
 from conftest import make_dataset, make_objective, run_solver
+
+pytestmark = pytest.mark.slow
 
 STEPS = 30
 
@@ -31,7 +33,7 @@ def neural(bench, obj, split):
 def test_meta_training_beats_the_untrained_optimizer(bench):
     obj = objective(bench, n_samples=400, hidden=(32,), horizon=60)
     solver, metrics = neural(bench, obj, "validation")
-    untrained = evaluate(obj.test_tasks, LearnedOptimizer(
+    untrained = evaluate(obj.test_tasks, SolverResult(
         solver.problem.optimizer, solver.theta0), obj.horizon)
     assert solver.trainer.meta_steps == STEPS
     assert metrics["meta_grad_failures"] == 0.0

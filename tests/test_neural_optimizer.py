@@ -5,17 +5,28 @@ import math
 import pytest
 import torch
 
-from benchmark_utils.meta_gradients.tbptt import TBPTT
+from benchmark_utils.evaluation import evaluate
+from benchmark_utils.meta_gradients import get_estimator
 from benchmark_utils.meta_objectives import MetaObjective, MetaProblem
-from benchmark_utils.neural_optimizer import N_FEATURES, NeuralOptimizer
+from benchmark_utils.meta_train import SolverResult
+from benchmark_utils.optimizers.neural import N_FEATURES, NeuralOptimizer
 from benchmark_utils.tasks import make_generator
 from benchmark_utils.unroll import unroll
 from test_mlp_tasks import small_tasks
 
 
 def optimizer_and_theta(tasks, dtype=torch.float64):
-    opt = NeuralOptimizer(tasks.param_segments)
+    opt = NeuralOptimizer().for_layout(tasks.layout)
     return opt, opt.init_theta(make_generator(1), dtype)
+
+
+def tbptt_estimate(problem, theta, truncation, state=None):
+    """One TBPTT estimate: ``(MetaGradient, state)``, from a fresh
+    persistent run unless ``state`` is given."""
+    est = get_estimator("tbptt", truncation=truncation)
+    if state is None:
+        state = est.init_state(problem, theta)
+    return est.estimate(problem, theta, state)
 
 
 def test_features_are_the_documented_31():
@@ -27,7 +38,7 @@ def test_features_are_the_documented_31():
     assert coords.shape[:2] == tasks.w0.shape
     assert float(coords.abs().max()) <= 10.0
     # each per-coordinate feature has mean |.| 1 over each parameter tensor
-    first = coords[:, :tasks.param_segments[0]]
+    first = coords[:, :tasks.layout[0]]
     unclipped = first.abs().amax(1) < 10.0
     torch.testing.assert_close(first.abs().mean(1)[unclipped],
                                torch.ones_like(first[:, 0])[unclipped],
@@ -66,7 +77,7 @@ def segment_problem(kind="naive", split="train", horizon=6):
     tasks = small_tasks(n_tasks=2, n_samples=30, hidden=(6,),
                         horizon=horizon)
     if split == "validation":
-        tasks = tasks.split(0.5)
+        tasks = tasks.hold_out(0.5)
     opt, theta = optimizer_and_theta(tasks)
     return MetaProblem(tasks, opt, MetaObjective(kind, split), horizon), theta
 
@@ -75,12 +86,12 @@ def segment_problem(kind="naive", split="train", horizon=6):
                                          ("log", "validation")])
 def test_tbptt_is_the_exact_gradient_of_its_segment(kind, split):
     problem, theta = segment_problem(kind, split)
-    estimate = TBPTT(truncation=6).estimate(problem, theta)
+    estimate, _ = tbptt_estimate(problem, theta, 6)
     v = torch.randn(theta.shape, generator=make_generator(2),
                     dtype=torch.float64)
 
     def F(th):      # a fresh run: the same first segment
-        return TBPTT(truncation=6).estimate(problem, th).loss
+        return tbptt_estimate(problem, th, 6)[0].loss
 
     eps = 1e-6
     numeric = (F(theta + eps * v) - F(theta - eps * v)) / (2 * eps)
@@ -90,11 +101,27 @@ def test_tbptt_is_the_exact_gradient_of_its_segment(kind, split):
 
 def test_tbptt_continues_the_run_and_restarts_after_the_horizon():
     problem, theta = segment_problem(horizon=6)
-    estimator = TBPTT(truncation=4)
-    estimator.estimate(problem, theta)
-    assert estimator.run.step == 4
-    estimator.estimate(problem, theta)
-    assert estimator.run.step == 6          # the last segment is shorter
-    estimator.estimate(problem, theta)
-    assert estimator.run.step == 4 and estimator.run.runs == 2
-    assert not torch.equal(estimator.run.tasks.w0, problem.tasks.w0)
+    _, run = tbptt_estimate(problem, theta, 4)
+    assert run.step == 4
+    _, run = tbptt_estimate(problem, theta, 4, run)
+    assert run.step == 6                    # the last segment is shorter
+    _, run = tbptt_estimate(problem, theta, 4, run)
+    assert run.step == 4 and run.runs == 2
+    assert not torch.equal(run.tasks.w0, problem.tasks.w0)
+
+
+def test_the_same_theta_applies_to_networks_of_other_shapes():
+    """theta does not depend on the layout: the optimizer is bound to the
+    tasks it runs on, wider or deeper than the ones it was made for."""
+    tasks = small_tasks(hidden=(16, 8), dtype=torch.float32)
+    opt, theta = optimizer_and_theta(tasks, torch.float32)
+    result = SolverResult(opt, theta)
+    base = evaluate(tasks, result, 30)
+    for hidden in ((64, 32), (16, 16, 8, 8)):
+        other = small_tasks(hidden=hidden, dtype=torch.float32)
+        assert other.layout != tasks.layout
+        metrics = evaluate(other, result, 30)
+        assert math.isfinite(metrics["value"])
+        assert metrics["train_loss"] < other.metrics(other.w0, 30)[
+            "train_loss"]
+    assert math.isfinite(base["value"])

@@ -20,6 +20,8 @@ import yaml
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow
+
 CONFIG = """
 max-runs: 8
 timeout: 60

@@ -9,7 +9,11 @@ import math
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow
 
 NAMES = {
     "stable_grad_over_forward", "backprop_grad_over_forward",

@@ -12,6 +12,8 @@ from conftest import ROOT
 from reproduce.figures import FIGURES
 from reproduce.verdicts import all_verdicts, load_results, tbt_overfits
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):

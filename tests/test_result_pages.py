@@ -9,7 +9,11 @@ import warnings
 import yaml
 from benchopt.plotting import _check_view
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow
 
 VIEWS = ["Meta-test loss against time",
          "Meta-test loss against meta-iteration",

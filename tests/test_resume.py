@@ -17,19 +17,21 @@ import sys
 import time
 
 import pandas as pd
+import pytest
 
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow
 
 COUNTING_SOLVER = '''
 import os
 import time
 
-import torch
 from benchopt import BaseSolver
 from benchopt.stopping_criterion import SingleRunCriterion
 
-from benchmark_utils.inner_optimizers import GradientDescent
-from benchmark_utils.meta_train import LearnedOptimizer
+from benchmark_utils.meta_train import SolverResult
+from benchmark_utils.optimizers import GradientDescent
 
 
 class Solver(BaseSolver):
@@ -54,8 +56,9 @@ class Solver(BaseSolver):
 
     def get_result(self):
         eta = 0.01 * (1 + "abcd".index(self.tag))
-        return dict(learned=LearnedOptimizer(
-            GradientDescent(), torch.tensor(eta, dtype=torch.float64)))
+        optimizer = GradientDescent()
+        return dict(result=SolverResult(
+            optimizer, optimizer.theta_from(step_size=eta)))
 '''
 
 CONFIG = """
@@ -117,7 +120,8 @@ def test_killed_run_resumes_from_the_cache(tmp_path):
         "a", "b", "c", "d"]
     steps = dict(zip(results.solver_name.str.extract(r"tag=(\w)")[0],
                      results.objective_step_size))
-    assert steps == {"a": 0.01, "b": 0.02, "c": 0.03, "d": 0.04}
+    assert steps == pytest.approx({"a": 0.01, "b": 0.02, "c": 0.03,
+                                   "d": 0.04}, rel=1e-14)
     # 3 solvers of 2 s sleep computed; "a" from the cache
     assert rerun_time > 3 * 2.0
     print(f"killed after {killed_after:.1f} s; rerun {rerun_time:.1f} s")

@@ -4,19 +4,20 @@ two dataset parameters the reproduction's "beyond the paper" rows use."""
 import pytest
 import torch
 
-from benchmark_utils.evaluation import evaluate, evaluate_gd
-from benchmark_utils.inner_optimizers import GradientDescent
-from benchmark_utils.meta_gradients import stable
+from benchmark_utils.evaluation import evaluate
+from benchmark_utils.meta_gradients import get_estimator
 from benchmark_utils.meta_objectives import MetaObjective, MetaProblem
-from benchmark_utils.meta_train import LearnedOptimizer
+from benchmark_utils.optimizers import GradientDescent
 from benchmark_utils.tasks import make_generator, make_least_squares_tasks
 from benchmark_utils.unroll import unroll
-from conftest import float64, make_dataset, make_objective, run_solver
+from conftest import (
+    gd_result, log_eta, make_dataset, make_objective, run_solver,
+)
 
 
-def minibatch_tasks(batch_size=4, n_samples=12):
+def minibatch_tasks(batch_size=4, n_samples=12, steps=10):
     return make_least_squares_tasks(3, 10, n_samples, 1.0, make_generator(0),
-                                    batch_size=batch_size)
+                                    batch_size=batch_size, steps=steps)
 
 
 def test_minibatch_gradients_average_to_the_full_gradient():
@@ -36,13 +37,12 @@ def test_minibatch_gradients_average_to_the_full_gradient():
 def test_stable_refuses_a_minibatch_loop_and_evaluation_runs_it():
     tasks = minibatch_tasks()
     problem = MetaProblem(tasks, GradientDescent(), MetaObjective(), 10)
-    assert "full-batch" in stable.unsupported(problem)
-    learned = LearnedOptimizer(GradientDescent(), float64(0.05))
-    metrics = evaluate(tasks, learned, 10)
-    w_T = unroll(tasks, GradientDescent(), float64(0.05), 10)
+    assert "mini-batch" in get_estimator("stable").unsupported(problem)
+    metrics = evaluate(tasks, gd_result(0.05), 10)
+    w_T = unroll(tasks, GradientDescent(), log_eta(0.05), 10)
     assert metrics["excess_risk"] == pytest.approx(
         float((w_T - tasks.w_star).square().sum(-1).mean()))
-    exact = evaluate_gd(tasks, 0.05, 10)            # full-batch GD
+    exact = tasks.exact_gd_metrics(0.05, 10)        # full-batch GD
     assert metrics["excess_risk"] != pytest.approx(exact["excess_risk"])
 
 
@@ -56,7 +56,7 @@ def test_minibatch_dataset_runs_grid_search_and_skips_stable(bench):
     from conftest import make_solver
     solver = make_solver(bench, "log-unrolled", gradient="stable")
     skip, reason = solver.skip(**obj.get_objective())
-    assert skip and "full-batch" in reason
+    assert skip and "mini-batch" in reason
 
 
 def test_eval_horizon_runs_the_meta_test_tasks_longer(bench):
@@ -66,14 +66,14 @@ def test_eval_horizon_runs_the_meta_test_tasks_longer(bench):
                                                **params))
     long = make_objective(bench, make_dataset(bench, "least_squares",
                                               eval_horizon=50, **params))
-    learned = LearnedOptimizer(GradientDescent(), float64(0.1))
-    m_short = short.evaluate_result(learned)
-    m_long = long.evaluate_result(learned)
+    result = gd_result(0.1)
+    m_short = short.evaluate_result(result)
+    m_long = long.evaluate_result(result)
     assert long.horizon == 5 and long.eval_horizon == 50
     assert m_long["excess_risk"] == pytest.approx(
-        evaluate_gd(long.test_tasks, 0.1, 50)["excess_risk"])
+        long.test_tasks.exact_gd_metrics(0.1, 50)["excess_risk"])
     assert m_short["excess_risk"] == pytest.approx(
-        evaluate_gd(short.test_tasks, 0.1, 5)["excess_risk"])
+        short.test_tasks.exact_gd_metrics(0.1, 5)["excess_risk"])
 
 
 @pytest.mark.parametrize("name, value", [("batch_size", 0),

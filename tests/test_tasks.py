@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from benchmark_utils.optimizers import GradientDescent
 from benchmark_utils.tasks import (
-    make_generator, make_least_squares_tasks, make_quadratic_tasks,
+    gd_exact, make_generator, make_least_squares_tasks, make_quadratic_tasks,
 )
-from benchmark_utils.unroll import gd_exact, unroll
-from benchmark_utils.inner_optimizers import GradientDescent
-from conftest import float64, make_dataset, make_objective
+from benchmark_utils.unroll import unroll
+from conftest import float64, log_eta, make_dataset, make_objective
 
 
 def test_wishart_is_unscaled_gaussian_gram():
@@ -45,9 +45,9 @@ def test_least_squares_tasks():
     assert torch.allclose(tasks.test(w), population)
 
 
-def test_split_keeps_sample_order_and_sizes():
+def test_hold_out_keeps_sample_order_and_sizes():
     tasks = make_least_squares_tasks(2, 4, 10, 0.1, make_generator(0))
-    split = tasks.split(0.3)
+    split = tasks.hold_out(0.3)
     X, y = tasks.samples
     assert split.train.P.shape[1] == 7 and split.validation.P.shape[1] == 3
     assert torch.allclose(split.validation.P, X[:, 7:] / math.sqrt(3))
@@ -57,7 +57,7 @@ def test_split_keeps_sample_order_and_sizes():
 def test_float32_tasks_compute_in_float32():
     tasks = make_quadratic_tasks(2, 6, "wishart", 1.0, make_generator(0),
                                  torch.float32)
-    w = unroll(tasks, GradientDescent(), torch.tensor(0.01), 5)
+    w = unroll(tasks, GradientDescent(), log_eta(0.01), 5)
     assert w.dtype == torch.float32
 
 
@@ -65,8 +65,8 @@ def test_float32_tasks_compute_in_float32():
 def test_gd_exact_equals_the_loop(eta):
     """The closed form is the loop, for affine dynamics with n < d too."""
     tasks = make_least_squares_tasks(3, 12, 8, 0.3, make_generator(1))
-    loop = unroll(tasks, GradientDescent(), float64(eta), 30)
-    it = gd_exact(tasks, eta, 30)
+    loop = unroll(tasks, GradientDescent(), log_eta(eta), 30)
+    it = gd_exact(tasks, float(torch.exp(log_eta(eta))), 30)
     exact = torch.exp(it.log_scale).unsqueeze(-1) * it.w
     assert torch.allclose(exact, loop, rtol=1e-10, atol=1e-12)
 

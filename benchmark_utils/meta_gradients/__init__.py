@@ -1,12 +1,8 @@
-"""Meta-gradient estimators: one module each, one interface.
+"""Meta-gradient estimators: one module each, one registry.
 
-An estimator has two methods::
-
-    unsupported(problem) -> str | None   # why it cannot run on this problem
-    estimate(problem, theta) -> MetaGradient
-
-with ``problem`` a :class:`~benchmark_utils.meta_objectives.MetaProblem`;
-:func:`get_estimator` returns one, configured with its options.
+Every module of this package that defines a concrete
+:class:`~.base.Estimator` subclass is registered by its ``name`` (the
+value of a solver's ``gradient`` parameter), with nothing else to edit:
 
 - ``stable``: the exact, overflow-free derivative for gradient descent on
   linear tasks, at a cost independent of the horizon (the reference);
@@ -17,43 +13,81 @@ with ``problem`` a :class:`~benchmark_utils.meta_objectives.MetaProblem`;
 - ``es``: antithetic evolution strategies (``sigma``, ``pairs``, ``seed``);
 - ``pes``: persistent ES over truncations (``truncation``, ``sigma``,
   ``pairs``, ``seed``), unbiased for the full unroll;
-- ``hypergradient``: the one-step greedy estimate (Baydin et al. 2018).
-
-All but ``stable`` work on any task family through the generic task
-protocol and :mod:`benchmark_utils.unroll`.
+- ``greedy``: the one-step greedy estimate (Baydin et al. 2018);
+- ``tbptt``: truncated backprop through a persistent run, the segment's
+  average loss (``truncation``, ``first_order``): how the neural learned
+  optimizer is meta-trained.
 """
 
-from . import backprop, es, forward, hypergradient, pes, stable, truncated
-from ..validation import check_choice, check_int, check_positive
+import importlib
+import inspect
+import pkgutil
 
-ESTIMATORS = {
-    "stable": stable, "backprop": backprop, "truncated": truncated,
-    "forward": forward, "es": es, "pes": pes, "hypergradient": hypergradient,
-}
-OPTIONS = ("truncation", "sigma", "pairs", "seed")
-STOCHASTIC = ("es", "pes")
+from ..validation import check_choice
+from .base import TARGETS, Estimator, Option
+
+# old ``gradient=`` values, with what replaced them
+RENAMED = {"hypergradient": "greedy"}
+
+
+def _discover():
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if (issubclass(cls, Estimator) and not inspect.isabstract(cls)
+                    and cls.__module__ == module.__name__):
+                if cls.target not in TARGETS:
+                    raise TypeError(f"{cls.__name__}.target must be one of "
+                                    f"{TARGETS}, got {cls.target!r}")
+                if cls.name in found:
+                    raise TypeError(f"two estimators are named {cls.name!r}")
+                found[cls.name] = cls
+    return dict(sorted(found.items()))
+
+
+#: name -> estimator class, every estimator of this package
+ESTIMATORS = _discover()
+#: every option any estimator declares -> the first declaration
+OPTIONS = {key: option for cls in ESTIMATORS.values()
+           for key, option in reversed(list(cls.options.items()))}
+#: the options a solver exposes as parameters (the seed comes from benchopt)
+SOLVER_OPTIONS = tuple(sorted(key for key in OPTIONS if key != "seed"))
+
+
+def estimator_parameters():
+    """``{option: [None]}`` for every solver option: what a meta-learning
+    solver with a ``gradient`` parameter adds to its ``parameters``."""
+    return {key: [None] for key in SOLVER_OPTIONS}
 
 
 def get_estimator(gradient, **options):
     """The estimator called ``gradient``, configured with ``options``.
 
-    ``options`` may hold any of ``truncation`` (K, an integer in [1, T]),
-    ``sigma`` (> 0), ``pairs`` (>= 1) and ``seed`` (>= 0); those set to None
-    (= the default) are ignored, those the estimator does not use are
-    checked all the same (a typo in a sweep fails at once). A bad value
-    raises ValueError naming the parameter (``truncation > T`` when the
-    estimator first meets the problem, in ``unsupported``).
+    ``options`` may hold any option an estimator declares; those set to
+    None (= the estimator's default) are ignored, those this estimator does
+    not use are checked all the same (a typo in a sweep fails at once). A
+    bad value raises ValueError naming the parameter (``truncation > T``
+    when the estimator first meets the problem, in ``unsupported``).
     """
-    module = ESTIMATORS[check_choice("gradient", gradient, ESTIMATORS)]
-    checks = {"truncation": check_int, "sigma": check_positive,
-              "pairs": check_int,
-              "seed": lambda name, v: check_int(name, v, minimum=0)}
+    if gradient in RENAMED:
+        raise ValueError(
+            f"parameter 'gradient' must be one of "
+            f"{', '.join(repr(name) for name in ESTIMATORS)}: "
+            f"{gradient!r} was renamed {RENAMED[gradient]!r}"
+        )
+    cls = ESTIMATORS[check_choice("gradient", gradient, ESTIMATORS)]
+    own = {}
     for key, value in options.items():
         check_choice("estimator option", key, OPTIONS)
-        if value is not None:
-            checks[key](key, value)
-    make = getattr(module, "Estimator", None)
-    if make is None:
-        return module
-    return make(**{key: options[key] for key in make.OPTIONS
-                   if options.get(key) is not None})
+        if value is None:
+            continue
+        if key in cls.options:
+            own[key] = value
+        else:
+            OPTIONS[key].check(key, value)
+    return cls(**own)
+
+
+__all__ = ["ESTIMATORS", "OPTIONS", "SOLVER_OPTIONS", "RENAMED",
+           "Estimator", "Option", "estimator_parameters", "get_estimator"]

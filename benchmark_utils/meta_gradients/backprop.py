@@ -11,17 +11,17 @@ import torch
 
 from ..meta_objectives import MetaGradient
 from ..unroll import unroll
+from .base import Estimator
 
 
-def unsupported(problem):
-    return None
+class Backprop(Estimator):
+    name = "backprop"
 
-
-def estimate(problem, theta):
-    tasks = problem.tasks
-    theta_ = theta.detach().to(tasks.dtype).requires_grad_(True)
-    w_T = unroll(tasks, problem.optimizer, theta_, problem.horizon)
-    loss = problem.objective(tasks, w_T, problem.horizon)
-    (grad,) = torch.autograd.grad(loss, theta_)
-    return MetaGradient(float(loss.detach()), grad.to(theta.dtype),
-                        problem.horizon * tasks.n_tasks)
+    def estimate(self, problem, theta, state):
+        theta_ = theta.detach().requires_grad_(True)
+        w_T = unroll(problem.tasks, problem.optimizer, theta_,
+                     problem.horizon)
+        loss = problem.loss_at(w_T)
+        (grad,) = torch.autograd.grad(loss, theta_)
+        return MetaGradient(float(loss.detach()), grad,
+                            problem.run_cost()), state

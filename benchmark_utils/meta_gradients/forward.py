@@ -10,42 +10,45 @@ unroll (T inner gradients per task) per coordinate of ``theta``.
 
 Needs ``tasks.inner_grad`` to be differentiable by ``torch.func``
 (plain tensor arithmetic, or ``torch.func.grad``; not
-``torch.autograd.grad``): :func:`unsupported` probes that.
+``torch.autograd.grad``): :meth:`Forward.unsupported` probes that.
 """
 
 import torch
 
 from ..meta_objectives import MetaGradient
 from ..unroll import unroll
-from .common import inner_theta, meta_loss, run_cost
+from .base import Estimator
 
 
-def unsupported(problem):
-    tasks = problem.tasks
-    try:
-        torch.func.jvp(lambda w: tasks.inner_grad(w, 0), (tasks.w0,),
-                       (torch.ones_like(tasks.w0),))
-    except RuntimeError as err:        # e.g. autograd.grad inside
-        return ("forward mode needs tasks.inner_grad to be differentiable "
-                f"by torch.func.jvp ({err})")
-    return None
+class Forward(Estimator):
+    name = "forward"
 
+    def unsupported(self, problem):
+        tasks = problem.tasks
+        try:
+            torch.func.jvp(lambda w: tasks.inner_grad(w, 0), (tasks.w0,),
+                           (torch.ones_like(tasks.w0),))
+        except RuntimeError as err:        # e.g. autograd.grad inside
+            return ("forward mode needs tasks.inner_grad to be "
+                    f"differentiable by torch.func.jvp ({err})")
+        return None
 
-def estimate(problem, theta):
-    tasks = problem.tasks
-    theta_ = inner_theta(theta, tasks)
+    def estimate(self, problem, theta, state):
+        theta_ = theta.detach()
 
-    def objective(th):
-        w_T = unroll(tasks, problem.optimizer, th, problem.horizon)
-        return meta_loss(problem, w_T)
+        def objective(th):
+            w_T = unroll(problem.tasks, problem.optimizer, th,
+                         problem.horizon)
+            return problem.loss_at(w_T)
 
-    grad = torch.empty(theta_.numel(), dtype=theta_.dtype)
-    loss = None
-    for j in range(theta_.numel()):
-        direction = torch.zeros(theta_.numel(), dtype=theta_.dtype)
-        direction[j] = 1.0
-        loss, slope = torch.func.jvp(objective, (theta_,),
-                                     (direction.reshape(theta_.shape),))
-        grad[j] = slope
-    return MetaGradient(float(loss), grad.reshape(theta.shape).to(theta),
-                        run_cost(problem, theta_.numel()))
+        n = theta_.numel()
+        grad = torch.empty(n, dtype=theta_.dtype, device=theta_.device)
+        loss = None
+        for j in range(n):
+            direction = torch.zeros_like(grad)
+            direction[j] = 1.0
+            loss, slope = torch.func.jvp(objective, (theta_,),
+                                         (direction.reshape(theta_.shape),))
+            grad[j] = slope
+        return MetaGradient(float(loss), grad.reshape(theta.shape),
+                            problem.run_cost(n)), state

@@ -3,9 +3,9 @@
 The inner run of T steps is cut into S truncations of K steps (a
 :class:`~benchmark_utils.unroll.PersistentUnroll` per particle). Each
 antithetic pair i draws a fresh ``eps_{i,s} ~ N(0, I)`` per truncation s,
-runs its two particles with ``u +- sigma eps_{i,s}`` (``u`` as in
-:mod:`.es`), and keeps the accumulated perturbation
-``xi_{i,s} = sum_{r<=s} eps_{i,r}``. With the truncation losses
+runs its two particles with ``theta +- sigma eps_{i,s}`` (in ``theta``'s
+unconstrained coordinates, as :mod:`.es`), and keeps the accumulated
+perturbation ``xi_{i,s} = sum_{r<=s} eps_{i,r}``. With the truncation losses
 ``L_s = l(w_{end of s}) - l(w_{start of s})`` (they telescope:
 ``sum_s L_s = F(theta) - l(w_0)``, and ``l(w_0)`` does not depend on
 theta)::
@@ -29,50 +29,45 @@ import torch
 
 from ..meta_objectives import MetaGradient
 from ..unroll import PersistentUnroll
-from .common import (
-    GaussianSearch, TruncationWindow, inner_theta, meta_loss, run_cost,
-)
+from .base import Estimator
+from .common import GaussianSearch, TruncationWindow
 
 
-class Estimator(TruncationWindow, GaussianSearch):
-    OPTIONS = GaussianSearch.OPTIONS + ("truncation",)
+class PES(TruncationWindow, GaussianSearch, Estimator):
+    name = "pes"
+    target = "unbiased"
+    options = {**GaussianSearch.options, **TruncationWindow.options}
 
-    def __init__(self, sigma=0.1, pairs=8, seed=0, truncation=None):
-        super().__init__(sigma, pairs, seed)
-        self._set_truncation(truncation)
-
-    def _pair(self, problem, theta, K):
+    def _pair(self, problem, theta, K, generator):
         """One antithetic pair over a whole run: (sum_s dL_s xi_s, F+ + F-).
         """
         runs = [PersistentUnroll(problem.tasks, problem.optimizer,
                                  problem.horizon) for _ in range(2)]
         tasks = runs[0].tasks        # both particles see the same tasks
         with torch.no_grad():
-            start = float(meta_loss(problem, tasks.w0, tasks))
+            start = float(problem.loss_at(tasks.w0, tasks))
             before = [start, start]
             xi = torch.zeros(theta.shape, dtype=torch.float64)
             total = torch.zeros(theta.shape, dtype=torch.float64)
             while not runs[0].done:
-                eps = self.noise(theta)
+                eps = self.noise(theta, generator)
                 xi = xi + eps
                 after = []
                 for run, sign in zip(runs, (1.0, -1.0)):
-                    point = self.point(problem, theta, sign * eps)
-                    w = run.advance(inner_theta(point, tasks), K)
-                    after.append(float(meta_loss(problem, w, tasks)))
+                    w = run.advance(self.point(theta, sign * eps), K)
+                    after.append(float(problem.loss_at(w, tasks)))
                 change = (after[0] - before[0]) - (after[1] - before[1])
                 total = total + change * xi
                 before = after
         return total, after[0] + after[1]
 
-    def estimate(self, problem, theta):
+    def estimate(self, problem, theta, generator):
         K = self.window(problem)
-        grad_u = torch.zeros(theta.shape, dtype=torch.float64)
+        grad = torch.zeros(theta.shape, dtype=torch.float64)
         loss = 0.0
         for _ in range(self.pairs):
-            g, f = self._pair(problem, theta, K)
-            grad_u, loss = grad_u + g, loss + f
-        grad_u = grad_u / (2 * self.pairs * self.sigma)
-        return MetaGradient(loss / (2 * self.pairs),
-                            self.to_theta_grad(problem, theta, grad_u),
-                            run_cost(problem, 2 * self.pairs))
+            g, f = self._pair(problem, theta, K, generator)
+            grad, loss = grad + g, loss + f
+        grad = grad / (2 * self.pairs * self.sigma)
+        return MetaGradient(loss / (2 * self.pairs), grad.to(theta),
+                            problem.run_cost(2 * self.pairs)), generator

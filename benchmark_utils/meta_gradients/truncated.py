@@ -16,26 +16,23 @@ import torch
 
 from ..meta_objectives import MetaGradient
 from ..unroll import run_steps
-from .common import (
-    TruncationWindow, inner_theta, meta_loss, run_cost,
-)
+from .base import Estimator
+from .common import TruncationWindow
 
 
-class Estimator(TruncationWindow):
-    OPTIONS = ("truncation",)
+class Truncated(TruncationWindow, Estimator):
+    name = "truncated"
+    target = "biased"
 
-    def __init__(self, truncation=None):
-        self._set_truncation(truncation)
-
-    def estimate(self, problem, theta):
+    def estimate(self, problem, theta, state):
         tasks, opt, T = problem.tasks, problem.optimizer, problem.horizon
         K = self.window(problem)
         with torch.no_grad():
-            w, state = run_steps(tasks, opt, inner_theta(theta, tasks),
-                                 tasks.w0, opt.init(tasks.w0), 0, T - K)
-        theta_ = inner_theta(theta, tasks).requires_grad_(True)
-        w_T, _ = run_steps(tasks, opt, theta_, w, state, T - K, T)
-        loss = meta_loss(problem, w_T)
+            w, inner = run_steps(tasks, opt, theta.detach(), tasks.w0,
+                                 opt.init(tasks.w0), 0, T - K)
+        theta_ = theta.detach().requires_grad_(True)
+        w_T, inner = run_steps(tasks, opt, theta_, w, inner, T - K, T)
+        loss = problem.loss_at(opt.finalize(w_T, inner))
         (grad,) = torch.autograd.grad(loss, theta_)
-        return MetaGradient(float(loss.detach()), grad.to(theta.dtype),
-                            run_cost(problem))
+        return MetaGradient(float(loss.detach()), grad,
+                            problem.run_cost()), state

@@ -1,28 +1,10 @@
-"""Inner optimizers: update rules with explicit state, optax-style.
+"""Step-size rules with fixed hyper-parameters: the references a user
+would pick instead of meta-learning (no ``theta`` is learned; ``theta``
+holds the rule's hyper-parameters).
 
-An inner optimizer is a pair of pure functions over explicit state::
-
-    state = opt.init(params)
-    params, state = opt.update(params, grad, state, theta)
-
-where ``params`` and ``grad`` are (B, d), one row per task, and ``theta``
-holds the meta-parameters that meta-training learns (for gradient descent,
-the step size) or, for the hand-designed references, the rule's fixed
-hyper-parameters. Pure functions of tensors, so autograd can differentiate
-an unrolled run with respect to ``theta``. Here: gradient descent, Adam
-(theta = the step size), hypergradient descent and Polyak's step; the neural
-learned optimizer (theta = its network's weights) is in
-:mod:`benchmark_utils.neural_optimizer`, the torch.optim-based references in
-:mod:`benchmark_utils.torch_optimizers`.
-
-Two optional parts of the protocol, used by
-:func:`~benchmark_utils.unroll.unroll`:
-
-- ``needs_loss = True``: ``update`` also receives ``loss=`` the (B,) values
-  ``tasks.inner_loss(w, k)`` of the loss whose gradient ``grad`` is (Polyak's
-  step needs it);
-- ``finalize(params, state)``: the point the run is evaluated at, when it is
-  not the last iterate (schedule-free's averaged point).
+- :class:`HypergradientDescent` (Baydin et al. 2018), ``theta = (alpha_0,
+  beta)``;
+- :class:`PolyakStep`, ``theta = gamma``; needs the loss value.
 """
 
 from dataclasses import dataclass
@@ -30,45 +12,7 @@ from typing import NamedTuple
 
 import torch
 
-
-@dataclass(frozen=True)
-class GradientDescent:
-    """``w_{k+1} = w_k - eta * grad f(w_k)``, ``theta = eta`` (a scalar)."""
-
-    def init(self, params):
-        return ()
-
-    def update(self, params, grad, state, theta):
-        return params - theta * grad, state
-
-
-@dataclass(frozen=True)
-class Adam:
-    """Adam (Kingma and Ba 2015) with step size ``theta``::
-
-        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,
-        w <- w - theta * m_hat / (sqrt(v_hat) + eps)
-
-    with the bias-corrected ``m_hat = m / (1 - b1^k)``, ``v_hat = v / (1 -
-    b2^k)`` at step k = 1, 2, ...
-    """
-
-    b1: float = 0.9
-    b2: float = 0.999
-    eps: float = 1e-8
-
-    def init(self, params):
-        zeros = torch.zeros_like(params)
-        return (zeros, zeros, 0)
-
-    def update(self, params, grad, state, theta):
-        m, v, k = state
-        k += 1
-        m = self.b1 * m + (1 - self.b1) * grad
-        v = self.b2 * v + (1 - self.b2) * grad.square()
-        m_hat = m / (1 - self.b1 ** k)
-        v_hat = v / (1 - self.b2 ** k)
-        return params - theta * m_hat / (v_hat.sqrt() + self.eps), (m, v, k)
+from .base import InnerOptimizer
 
 
 def _dot(a, b):
@@ -82,7 +26,7 @@ class HypergradientState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class HypergradientDescent:
+class HypergradientDescent(InnerOptimizer):
     """Hypergradient descent (Baydin et al. 2018), per task.
 
     ``theta = (alpha_0, beta)``. With ``g_k`` the gradient at step k, the
@@ -126,7 +70,7 @@ class HypergradientDescent:
 
 
 @dataclass(frozen=True)
-class PolyakStep:
+class PolyakStep(InnerOptimizer):
     """Polyak's step size, per task: with ``f*`` the optimal value,
 
         ``w_{k+1} = w_k - gamma (f(w_k) - f*) / ||g_k||^2 g_k``,

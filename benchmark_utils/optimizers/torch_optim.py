@@ -21,6 +21,8 @@ from typing import NamedTuple
 
 import torch
 
+from .base import InnerOptimizer
+
 
 class TorchOptimizerState(NamedTuple):
     params: list        # one (d,) leaf tensor per task
@@ -28,7 +30,7 @@ class TorchOptimizerState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class PerTaskTorchOptimizer:
+class PerTaskTorchOptimizer(InnerOptimizer):
     """``factory(params_list) -> torch.optim.Optimizer``, run per task.
 
     ``update`` writes each task's row of ``params`` and ``grad`` into that

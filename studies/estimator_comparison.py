@@ -1,10 +1,12 @@
 """Every meta-gradient estimator held against the exact meta-gradient.
 
 On quadratics the ``stable`` estimator gives the exact derivative ``g*`` of
-the log meta-objective ``F(eta) = mean_j (1/T) log f_j(w_T)`` for any T, so
-each estimator ``g`` can be scored, cell by cell over the horizon T, the
-step size eta (below, near and past 2/L) and the dtype of the unrolled
-computation, from R independent estimates (1 for deterministic ones)::
+the log meta-objective ``F = mean_j (1/T) log f_j(w_T)`` in gradient
+descent's ``theta = log eta`` for any T, so each estimator ``g`` can be
+scored, cell by cell over the horizon T, the step size eta (below, near and
+past 2/L) and the dtype of the unrolled computation, from R independent
+estimates (1 for deterministic ones); relative figures are the same in eta
+(``dF/dtheta = eta dF/deta``)::
 
     rel_bias   = (mean(g) - g*) / |g*|           (finite estimates only)
     rel_std    = std(g) / |g*|                   (ddof = 1; 0 if R = 1)
@@ -27,36 +29,37 @@ MetaTrainer` with each estimator from the same start and records
 
 Command line (writes CSV, JSON and PNG figures into ``--out``)::
 
-    python -m benchmark_utils.estimator_comparison [--quick] [--out DIR]
+    python -m studies.estimator_comparison [--quick] [--out DIR]
 """
 
 import argparse
 import csv
-import ctypes
 import json
 import math
 from pathlib import Path
-import re
 import subprocess
 import sys
 import time
 
 import torch
 
-from .meta_gradients import STOCHASTIC, get_estimator, stable
-from .meta_optimizers import make_meta_optimizer
-from .meta_solver import step_size_problem
-from .meta_train import MetaTrainer
-from .quadratic_theory import optimal_step_size
-from .tasks import make_generator, make_quadratic_tasks
+from benchmark_utils.meta_gradients import ESTIMATORS as REGISTRY
+from benchmark_utils.meta_gradients import get_estimator
+from benchmark_utils.meta_optimizers import make_meta_optimizer
+from benchmark_utils.meta_solver import meta_problem
+from benchmark_utils.meta_train import MetaTrainer
+from benchmark_utils.optimizers import GradientDescent
+from benchmark_utils.tasks import make_generator, make_quadratic_tasks
+
+from .memory import PeakMemory
 
 # (label, estimator, options)
-ESTIMATORS = [
+COMPARED = [
     ("stable", "stable", {}),
     ("backprop", "backprop", {}),
     ("forward", "forward", {}),
     ("truncated(K=10)", "truncated", dict(truncation=10)),
-    ("hypergradient", "hypergradient", {}),
+    ("greedy", "greedy", {}),
     ("es(sigma=0.1)", "es", dict(sigma=0.1, pairs=8)),
     ("es(sigma=0.01)", "es", dict(sigma=0.01, pairs=8)),
     ("pes(K=10,sigma=0.1)", "pes",
@@ -74,6 +77,16 @@ QUICK = dict(horizons=(10, 100), etas_times_L=(0.5, 2.1),
              adam_horizons=(), adam_steps=0, pairs=2)
 
 
+def problem_at(tasks, horizon):
+    """The log objective of GD's step size on ``tasks`` (train-by-train)."""
+    return meta_problem(tasks, GradientDescent(), "log", "train", horizon)
+
+
+def theta_at(eta):
+    """GD's ``theta = log eta``."""
+    return GradientDescent().theta_from(step_size=eta)
+
+
 def task_family(dtype, n_tasks, dim, seed=0):
     """Quadratics with eigenvalues in [0.01, 1] (L = 1), as in
     ``configs/backprop_breakdown.yml``, stored in ``dtype``."""
@@ -84,7 +97,7 @@ def task_family(dtype, n_tasks, dim, seed=0):
 
 def _estimators(quick):
     out = []
-    for label, name, options in ESTIMATORS:
+    for label, name, options in COMPARED:
         if quick and label == "es(sigma=0.01)":
             continue
         if quick and "pairs" in options:
@@ -93,33 +106,8 @@ def _estimators(quick):
     return out
 
 
-class PeakMemory:
-    """Peak resident memory added by a block, in MB (Linux; else NaN)."""
-
-    def __enter__(self):
-        self.ok = Path("/proc/self/clear_refs").exists()
-        if self.ok:
-            try:
-                ctypes.CDLL("libc.so.6").malloc_trim(0)
-                with open("/proc/self/clear_refs", "w") as f:
-                    f.write("5")          # reset VmHWM to VmRSS
-            except OSError:
-                self.ok = False
-        self.base = self._status("VmRSS") if self.ok else math.nan
-        return self
-
-    def _status(self, key):
-        text = Path("/proc/self/status").read_text()
-        return int(re.search(key + r":\s+(\d+) kB", text).group(1)) / 1024
-
-    def __exit__(self, *exc):
-        self.mb = (self._status("VmHWM") - self.base if self.ok
-                   else math.nan)
-        return False
-
-
 def _settings(label):
-    (setting,) = [s for s in ESTIMATORS if s[0] == label]
+    (setting,) = [s for s in COMPARED if s[0] == label]
     return setting
 
 
@@ -129,7 +117,7 @@ def peak_memory(label, horizon, dtype, fresh=True, quick=False):
     cfg = QUICK if quick else FULL
     if fresh:
         proc = subprocess.run(
-            [sys.executable, "-m", "benchmark_utils.estimator_comparison",
+            [sys.executable, "-m", "studies.estimator_comparison",
              "--measure-memory", label, str(horizon), dtype]
             + (["--quick"] if quick else []),
             capture_output=True, text=True, check=True)
@@ -138,19 +126,24 @@ def peak_memory(label, horizon, dtype, fresh=True, quick=False):
     if quick and "pairs" in options:
         options = dict(options, pairs=QUICK["pairs"])
     tasks = task_family(dtype, cfg["n_tasks"], cfg["dim"])
-    problem = step_size_problem(tasks, horizon, "log", "train")
-    theta = torch.tensor(0.5, dtype=torch.float64)
-    est = _estimator(name, options, seed=0)
-    est.estimate(step_size_problem(tasks, 2, "log", "train")
-                 if name not in ("truncated", "pes") else problem,
-                 theta)                                   # warm up
+    problem = problem_at(tasks, horizon)
+    theta = theta_at(0.5)
+    warm = (problem_at(tasks, 2) if name not in ("truncated", "pes")
+            else problem)
+    _estimate(_estimator(name, options, seed=0), warm, theta)   # warm up
     with PeakMemory() as mem:
-        _estimator(name, options, seed=0).estimate(problem, theta)
+        _estimate(_estimator(name, options, seed=0), problem, theta)
     return mem.mb
 
 
+def _estimate(estimator, problem, theta):
+    """One estimate from a fresh estimator state."""
+    state = estimator.init_state(problem, theta)
+    return estimator.estimate(problem, theta, state)[0]
+
+
 def _estimator(name, options, seed):
-    if name in STOCHASTIC:
+    if REGISTRY[name].stochastic:
         options = dict(options, seed=seed)
     return get_estimator(name, **options)
 
@@ -187,23 +180,23 @@ def compare(quick=False, log=print):
         tasks = task_family(dtype, cfg["n_tasks"], cfg["dim"])
         for T in cfg["horizons"]:
             for eta_L in cfg["etas_times_L"]:
-                theta = torch.tensor(eta_L, dtype=torch.float64)  # L = 1
-                exact = float(stable.estimate(
-                    step_size_problem(reference, T, "log", "train"),
-                    theta).grad)
-                problem = step_size_problem(tasks, T, "log", "train")
+                theta = theta_at(eta_L)                       # L = 1
+                exact = float(_estimate(get_estimator("stable"),
+                                        problem_at(reference, T),
+                                        theta).grad)
+                problem = problem_at(tasks, T)
                 for label, name, options in _estimators(quick):
                     if options.get("truncation", 0) > T:
                         continue
                     repeats = 1
-                    if name in STOCHASTIC:
+                    if REGISTRY[name].stochastic:
                         repeats = cfg["repeats" if T < 10000
                                       else "long_repeats"]
                     estimates, seconds = [], 0.0
                     for r in range(repeats):
                         est = _estimator(name, options, seed=r)
                         start = time.perf_counter()
-                        mg = est.estimate(problem, theta)
+                        mg = _estimate(est, problem, theta)
                         seconds += time.perf_counter() - start
                         estimates.append(float(mg.grad))
                     key = (label, T, dtype)
@@ -226,16 +219,16 @@ def compare(quick=False, log=print):
 
 def meta_training(quick=False, log=print):
     """Meta-train eta from eta0 = 0.1 with every estimator, with the
-    default meta-optimizer (``brent``) and with Adam (lr 0.02, at the
-    shorter horizons only); returns one
+    default meta-optimizer (``brent``) and with Adam (lr 0.02 in ``log
+    eta``, at the shorter horizons only); returns one
     record per (estimator, T, meta-optimizer) with the trajectory of
     ``|eta - eta*| / eta*``."""
     cfg = QUICK if quick else FULL
     tasks = task_family("float64", cfg["n_tasks"], cfg["dim"])
     runs = []
     for T in cfg["train_horizons"]:
-        eta_star = optimal_step_size(*tasks.eigen_coordinates(), T)
-        problem = step_size_problem(tasks, T, "log", "train")
+        eta_star = tasks.optimal_step_size(T)
+        problem = problem_at(tasks, T)
         plans = [("brent", None, cfg["meta_steps"])]
         if T in cfg["adam_horizons"]:
             plans.append(("adam", 0.02, cfg["adam_steps"]))
@@ -245,17 +238,18 @@ def meta_training(quick=False, log=print):
                     continue
                 trainer = MetaTrainer(
                     problem, _estimator(name, options, seed=0),
-                    make_meta_optimizer(meta_opt, lr),
-                    torch.tensor(0.1, dtype=torch.float64))
+                    make_meta_optimizer(meta_opt, lr, problem.optimizer),
+                    theta_at(0.1))
                 errors = []
                 start = time.perf_counter()
                 while trainer.meta_steps < steps and not trainer.stalled:
                     trainer.step()
-                    errors.append(abs(float(trainer.theta) - eta_star)
-                                  / eta_star)
+                    eta = math.exp(float(trainer.theta))
+                    errors.append(abs(eta - eta_star) / eta_star)
                 run = dict(
                     estimator=label, horizon=T, meta_optimizer=meta_opt,
-                    eta_star=eta_star, final_eta=float(trainer.theta),
+                    eta_star=eta_star,
+                    final_eta=math.exp(float(trainer.theta)),
                     final_rel_error=errors[-1], meta_steps=len(errors),
                     failures=trainer.failures,
                     steps_to_1e_2=_first_below(errors, 1e-2),

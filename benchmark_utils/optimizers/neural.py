@@ -42,6 +42,9 @@ from typing import NamedTuple
 
 import torch
 
+from .base import LearnableOptimizer
+from ..validation import check_int
+
 DECAYS = (0.5, 0.9, 0.99, 0.999, 0.9999)
 TIMESCALES = (1, 3, 10, 30, 100, 300, 1000, 3000, 10000)
 N_FEATURES = 2 + 4 * len(DECAYS) + len(TIMESCALES)
@@ -71,12 +74,27 @@ class NeuralState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class NeuralOptimizer:
-    """The learned optimizer for parameters made of tensors of sizes
-    ``segments`` (flattened, in order), with ``hidden`` units."""
+class NeuralOptimizer(LearnableOptimizer):
+    """The learned optimizer with ``hidden`` units, applied to parameter
+    rows made of tensors of sizes ``segments`` (flattened, in order; None =
+    one tensor). ``theta`` does not depend on the layout: the unroll binds
+    the optimizer to the tasks' layout (:meth:`for_layout`), so the same
+    ``theta`` applies to networks of any shape."""
 
-    segments: tuple
     hidden: int = 32
+    segments: tuple | None = None
+
+    def __post_init__(self):
+        check_int("hidden", self.hidden)
+
+    def for_layout(self, layout):
+        layout = tuple(int(n) for n in layout)
+        if layout == self.segments:
+            return self
+        return NeuralOptimizer(self.hidden, layout)
+
+    def hyperparameters(self, theta):
+        return {}
 
     def shapes(self):
         """Names and shapes of theta's parts, in order."""
@@ -92,7 +110,7 @@ class NeuralOptimizer:
             start += size
         return parts
 
-    def init_theta(self, gen, dtype=torch.float32):
+    def init_theta(self, gen=None, dtype=torch.float32):
         """The initial theta described in the module docstring."""
         parts = []
         for name, shape in self.shapes():
@@ -133,9 +151,10 @@ class NeuralOptimizer:
                          rsqrt], dim=-1)
         # mean |feature| per (task, parameter tensor), spread back to the
         # coordinates by one gather (no per-tensor copies)
+        segments = self.segments or (raw.shape[1],)
         means = torch.stack([part.abs().mean(1) for part in
-                             torch.split(raw, self.segments, dim=1)], dim=1)
-        index = _segment_index(self.segments, raw.device)
+                             torch.split(raw, segments, dim=1)], dim=1)
+        index = _segment_index(segments, raw.device)
         coords = raw / (means + _TINY)[:, index]
         coords = coords.clamp(-_FEATURE_BOUND, _FEATURE_BOUND)
         tau = torch.tensor(TIMESCALES, dtype=params.dtype,
@@ -145,7 +164,7 @@ class NeuralOptimizer:
 
     def update(self, params, grad, state, theta):
         coords, time, state = self.features(params, grad, state)
-        p = self.unpack(theta)
+        p = self.unpack(theta.to(params.dtype))
         n = coords.shape[-1]        # the step features enter as biases
         W1, skip = p["W1"], p["skip"]
         hidden = torch.relu(coords @ W1[:n] + (p["b1"] + time @ W1[n:]))

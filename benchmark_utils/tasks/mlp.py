@@ -11,8 +11,9 @@ Parameters are one flat vector per task (B, D), layer by layer ``W_l`` (in
 x out, row-major) then ``b_l``, so that any coordinate-wise inner optimizer
 (gradient descent, Adam, a learned one) applies as is. The inner optimizer
 follows at step k the gradient on mini-batch k of the task's training set
-(:meth:`MLPTasks.inner_grad`), a fixed sequence of shuffled epochs, so that
-an unrolled run is a deterministic function of the optimizer's theta.
+(:meth:`MLPTasks.inner_grad`), from the one mini-batch schedule of
+:mod:`.sampler`, so that an unrolled run is a deterministic function of
+the optimizer's theta.
 
 Forward and backward passes are written out as batched matrix products
 over tasks (no per-task Python loop, no autograd tape for the inner
@@ -27,8 +28,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .tasks import TaskBatch, make_generator
-from .validation import check_split
+from .base import DTYPES, TaskBatch, make_generator
+from .sampler import MinibatchSchedule, gather_rows
+from ..validation import check_choice, check_float, check_int
 
 
 def layer_shapes(sizes):
@@ -114,24 +116,8 @@ def loss_and_grad(w, X, y, sizes):
     return loss, torch.cat(grads[::-1], dim=1)
 
 
-def epoch_batches(n_tasks, n, batch_size, steps, gen):
-    """Indices (B, steps, b) of mini-batches, ``b = min(batch_size, n)``:
-    each task's samples in shuffled epochs (a fresh permutation per epoch;
-    the ``n mod b`` samples left over at an epoch's end wait for the next
-    one), cut in batches."""
-    batch_size = min(batch_size, n)
-    per_epoch = n // batch_size
-    epochs = -(-steps // per_epoch)
-    rows = []
-    for _ in range(n_tasks):
-        idx = torch.stack([torch.randperm(n, generator=gen)[
-            :per_epoch * batch_size] for _ in range(epochs)])
-        rows.append(idx.reshape(-1, batch_size)[:steps])
-    return torch.stack(rows)
-
-
 @dataclass(frozen=True, eq=False)
-class Split:
+class LabelledSample:
     """A labelled sample per task: X (B, n, p), y (B, n)."""
 
     X: torch.Tensor
@@ -143,7 +129,7 @@ class SplitLoss:
     """Mean cross-entropy of every task on one split, as a callable
     ``w (B, D) -> (B,)`` (the meta-objective's ``tasks.loss(split)``)."""
 
-    data: Split
+    data: LabelledSample
     sizes: tuple
 
     def __call__(self, w):
@@ -155,35 +141,26 @@ class SplitLoss:
 class MLPTasks(TaskBatch):
     """A batch of MLP classification tasks (see the module docstring).
 
-    ``train`` is what the inner optimizer trains on (mini-batches
-    ``batches``), ``test`` the held-out images of the meta-test metrics,
-    ``validation`` the held-out part of ``train`` after :meth:`split`.
-    ``seed`` seeds :meth:`restart`.
+    ``train`` is what the inner optimizer trains on (mini-batches of
+    ``schedule``), ``test`` the held-out images of the meta-test metrics,
+    ``validation`` the held-out part of ``train`` after :meth:`hold_out`.
+    ``seed`` seeds :meth:`restart` and the schedule's redraws.
     """
 
     sizes: tuple
     w0: torch.Tensor                # (B, D)
-    train: Split
-    test: Split
-    batches: torch.Tensor           # (B, steps, batch_size) indices
+    train: LabelledSample
+    test: LabelledSample
+    schedule: MinibatchSchedule
     seed: int
-    validation: Split | None = None
+    validation: LabelledSample | None = None
     family: str = "mlp"
 
-    @property
-    def samples(self):
-        """The training samples (X, y), which :meth:`split` divides."""
-        return self.train.X, self.train.y
-
-    @property
-    def param_segments(self):
-        return param_segments(self.sizes)
+    # -- the contract ------------------------------------------------------
 
     def _batch(self, k):
-        idx = self.batches[:, k % self.batches.shape[1]]
-        X = self.train.X.gather(
-            1, idx.unsqueeze(-1).expand(-1, -1, self.train.X.shape[-1]))
-        return X, self.train.y.gather(1, idx)
+        rows = self.schedule.rows(k)
+        return gather_rows(self.train.X, rows), gather_rows(self.train.y, rows)
 
     def inner_grad(self, w, step):
         """Gradient (B, D) of the cross-entropy on mini-batch ``step``."""
@@ -198,52 +175,12 @@ class MLPTasks(TaskBatch):
         """Full-split mean cross-entropy: "train", "validation", "test"."""
         return SplitLoss(self.split_part(split), self.sizes)
 
-    def split(self, val_fraction):
-        """Hold out the last ``round(val_fraction n)`` training samples of
-        each task as its validation split; training is on the rest, with
-        mini-batches redrawn for the smaller set."""
-        X, y = self.samples
-        n = X.shape[1]
-        _, n_val = check_split(val_fraction, n)
-        gen = make_generator(self.seed + 1)
-        batches = epoch_batches(self.n_tasks, n - n_val,
-                                self.batches.shape[2],
-                                self.batches.shape[1], gen)
-        return replace(
-            self, train=Split(X[:, :-n_val], y[:, :-n_val]),
-            validation=Split(X[:, -n_val:], y[:, -n_val:]),
-            batches=batches.to(self.device),
-        )
-
-    def restart(self, run):
-        """The same tasks (data) with a fresh initialisation and mini-batch
-        order, drawn from ``(seed, run)``: run 0 is these tasks."""
-        if run == 0:
-            return self
-        gen = make_generator(self.seed * 7919 + run)
-        w0 = init_params(self.n_tasks, self.sizes, gen, self.dtype)
-        B, steps, bs = self.batches.shape
-        batches = epoch_batches(B, self.train.X.shape[1], bs, steps, gen)
-        return replace(self, w0=w0.to(self.device),
-                       batches=batches.to(self.device))
-
-    def to(self, device):
-        """These tasks on ``device``."""
-        def move(split):
-            return None if split is None else Split(split.X.to(device),
-                                                    split.y.to(device))
-
-        return replace(
-            self, w0=self.w0.to(device), train=move(self.train),
-            test=move(self.test), validation=move(self.validation),
-            batches=self.batches.to(device),
-        )
-
     def metrics(self, w, horizon):
         """Meta-test metrics at parameters ``w`` (B, D), plain floats:
         ``value`` (mean test cross-entropy; a task whose loss is not finite
-        counts +inf), ``test_accuracy``, ``train_accuracy``, ``train_loss``
-        (full training set) and ``diverged_fraction``."""
+        counts +inf), ``log_objective`` (mean ``(1/T) log`` test
+        cross-entropy), ``test_accuracy``, ``train_accuracy``,
+        ``train_loss`` (full training set) and ``diverged_fraction``."""
         out = {}
         with torch.no_grad():
             for name, data in (("test", self.test), ("train", self.train)):
@@ -255,10 +192,56 @@ class MLPTasks(TaskBatch):
                 out[f"{name}_accuracy"] = float(acc.mean())
         return dict(
             value=float(out["test"].mean()),
+            log_objective=float(torch.log(out["test"]).mean()) / horizon,
             test_accuracy=out["test_accuracy"],
             train_accuracy=out["train_accuracy"],
             train_loss=float(out["train"].mean()),
             diverged_fraction=float(torch.isinf(out["test"]).double().mean()),
+        )
+
+    # -- capabilities ------------------------------------------------------
+
+    @property
+    def n_samples(self):
+        return self.train.X.shape[1]
+
+    @property
+    def layout(self):
+        return param_segments(self.sizes)
+
+    def hold_out(self, val_fraction):
+        """Hold out the last ``round(val_fraction n)`` training samples of
+        each task as its validation split; training is on the rest, with
+        mini-batches redrawn for the smaller set."""
+        n_train, n_val = self.check_hold_out(val_fraction)
+        X, y = self.train.X, self.train.y
+        return replace(
+            self, train=LabelledSample(X[:, :-n_val], y[:, :-n_val]),
+            validation=LabelledSample(X[:, -n_val:], y[:, -n_val:]),
+            schedule=self.schedule.redraw(n_train,
+                                          make_generator(self.seed + 1)),
+        )
+
+    def restart(self, run):
+        """The same tasks (data) with a fresh initialisation and mini-batch
+        order, drawn from ``(seed, run)``: run 0 is these tasks."""
+        if run == 0:
+            return self
+        gen = make_generator(self.seed * 7919 + run)
+        w0 = init_params(self.n_tasks, self.sizes, gen, self.dtype)
+        return replace(self, w0=w0.to(self.device),
+                       schedule=self.schedule.redraw(self.n_samples, gen))
+
+    def to(self, device):
+        """These tasks on ``device``."""
+        def move(part):
+            return None if part is None else LabelledSample(
+                part.X.to(device), part.y.to(device))
+
+        return replace(
+            self, w0=self.w0.to(device), train=move(self.train),
+            test=move(self.test), validation=move(self.validation),
+            schedule=self.schedule.to(device),
         )
 
 
@@ -293,9 +276,10 @@ def make_mlp_tasks(images, labels, n_tasks, n_samples, n_test, hidden,
     return MLPTasks(
         sizes=sizes,
         w0=init_params(n_tasks, sizes, gen, dtype),
-        train=Split(torch.stack(Xtr).to(dtype), torch.stack(ytr)),
-        test=Split(torch.stack(Xte).to(dtype), torch.stack(yte)),
-        batches=epoch_batches(n_tasks, n_samples, batch_size, horizon, gen),
+        train=LabelledSample(torch.stack(Xtr).to(dtype), torch.stack(ytr)),
+        test=LabelledSample(torch.stack(Xte).to(dtype), torch.stack(yte)),
+        schedule=MinibatchSchedule.draw(n_tasks, n_samples, batch_size,
+                                        horizon, gen),
         seed=seed,
     )
 
@@ -308,9 +292,6 @@ def check_mlp_parameters(**p):
 
     Raises ValueError naming the parameter, before any data is loaded.
     """
-    from .tasks import DTYPES
-    from .validation import check_choice, check_float, check_int
-
     out = dict(source=check_choice("source", p["source"], SOURCES))
     for key in ("n_samples", "n_test", "batch_size", "horizon",
                 "n_train_tasks", "n_test_tasks"):

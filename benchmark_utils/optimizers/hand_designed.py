@@ -1,0 +1,184 @@
+"""Hand-designed optimizers whose hyper-parameters meta-training learns.
+
+The baselines every learned optimizer should beat (learned_optimization's
+``LearnableSGD``, ``LearnableSGDM``, ``LearnableAdam``), each in a
+parametrisation that keeps every ``theta`` valid:
+
+- :class:`GradientDescent`: ``w <- w - eta g``, ``theta = log eta``;
+- :class:`SGDMomentum`: ``m <- beta m + g``, ``w <- w - eta m``,
+  ``theta = (log eta, logit beta)``;
+- :class:`Adam`: Kingma and Ba (2015), ``theta = (log lr, logit beta1,
+  logit beta2, log eps)``.
+
+The hyper-parameters are computed from ``theta`` in its own dtype
+(float64) and cast to the parameters' dtype where they meet them.
+:func:`adam_step` is the one Adam update: the inner Adam and the
+meta-optimizer Adam (:mod:`benchmark_utils.meta_optimizers`) both call it.
+"""
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+
+from .base import (
+    LearnableOptimizer, log_of, logit_of, positive, reported, safe_sqrt,
+    unit_interval,
+)
+from ..validation import check_float, check_positive
+
+
+class AdamState(NamedTuple):
+    m: torch.Tensor
+    v: torch.Tensor
+    step: int
+
+
+def adam_init(params):
+    zeros = torch.zeros_like(params)
+    return AdamState(zeros, zeros, 0)
+
+
+def adam_step(params, grad, state, lr, b1, b2, eps):
+    """One Adam step (Kingma and Ba 2015)::
+
+        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,
+        w <- w - lr * m_hat / (sqrt(v_hat) + eps)
+
+    with the bias-corrected ``m_hat = m / (1 - b1^k)``, ``v_hat = v / (1 -
+    b2^k)`` at step k = 1, 2, ... (``b1 = 0``: RMSProp with bias
+    correction). The hyper-parameters are Python floats or 0-d tensors;
+    ``1 - b1``, ``1 - b2`` and the bias corrections are formed in their
+    precision, then everything meets ``params`` in its dtype. The square
+    root has a finite derivative where ``v = 0``
+    (:func:`~benchmark_utils.optimizers.base.safe_sqrt`).
+    """
+    k = state.step + 1
+    scalars = (b1, 1 - b1, b2, 1 - b2, 1 - b1 ** k, 1 - b2 ** k, lr, eps)
+    b1, one_b1, b2, one_b2, c1, c2, lr, eps = (
+        x.to(params.dtype) if isinstance(x, torch.Tensor) else x
+        for x in scalars)
+    m = b1 * state.m + one_b1 * grad
+    v = b2 * state.v + one_b2 * grad.square()
+    m_hat = m / c1
+    v_hat = v / c2
+    return (params - lr * m_hat / (safe_sqrt(v_hat) + eps),
+            AdamState(m, v, k))
+
+
+def _as(x, like):
+    """0-d ``x`` cast to ``like``'s dtype (differentiably)."""
+    return x.to(like.dtype)
+
+
+@dataclass(frozen=True)
+class GradientDescent(LearnableOptimizer):
+    """``w_{k+1} = w_k - eta * grad f(w_k)``, ``theta = log eta`` (0-d)."""
+
+    step_size: float = 0.1         # the initial eta
+
+    is_gradient_descent = True
+
+    def __post_init__(self):
+        check_positive("eta0", self.step_size)
+
+    def init(self, params):
+        return ()
+
+    def update(self, params, grad, state, theta):
+        return params - _as(self.gd_step_size(theta), params) * grad, state
+
+    def gd_step_size(self, theta):
+        return positive(theta)
+
+    def init_theta(self, gen=None, dtype=torch.float64):
+        return self.theta_from()
+
+    def hyperparameters(self, theta):
+        return {"step_size": reported(positive(theta.double()))}
+
+    def theta_from(self, step_size=None):
+        eta = self.step_size if step_size is None else step_size
+        return torch.tensor(log_of(eta), dtype=torch.float64)
+
+
+@dataclass(frozen=True)
+class SGDMomentum(LearnableOptimizer):
+    """Heavy ball, ``m <- beta m + g``, ``w <- w - eta m`` from ``m = 0``;
+    ``theta = (log eta, logit beta)``."""
+
+    step_size: float = 0.01
+    momentum: float = 0.9
+
+    def __post_init__(self):
+        check_positive("eta0", self.step_size)
+        check_float("momentum", self.momentum, 0.0, 1.0, True, True)
+
+    def init(self, params):
+        return torch.zeros_like(params)
+
+    def update(self, params, grad, state, theta):
+        eta = _as(positive(theta[0]), params)
+        beta = _as(unit_interval(theta[1]), params)
+        m = beta * state + grad
+        return params - eta * m, m
+
+    def init_theta(self, gen=None, dtype=torch.float64):
+        return self.theta_from()
+
+    def hyperparameters(self, theta):
+        theta = theta.double()
+        return {"step_size": reported(positive(theta[0])),
+                "momentum": reported(unit_interval(theta[1]))}
+
+    def theta_from(self, step_size=None, momentum=None):
+        eta = self.step_size if step_size is None else step_size
+        beta = self.momentum if momentum is None else momentum
+        return torch.tensor([log_of(eta), logit_of(beta)],
+                            dtype=torch.float64)
+
+
+@dataclass(frozen=True)
+class Adam(LearnableOptimizer):
+    """Adam with ``theta = (log lr, logit beta1, logit beta2, log eps)``
+    (see :func:`adam_step`)."""
+
+    step_size: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+
+    def __post_init__(self):
+        check_positive("eta0", self.step_size)
+        check_float("beta1", self.beta1, 0.0, 1.0, True, True)
+        check_float("beta2", self.beta2, 0.0, 1.0, True, True)
+        check_positive("eps", self.eps)
+
+    def init(self, params):
+        return adam_init(params)
+
+    def _natural(self, theta):
+        return (positive(theta[0]), unit_interval(theta[1]),
+                unit_interval(theta[2]), positive(theta[3]))
+
+    def update(self, params, grad, state, theta):
+        return adam_step(params, grad, state, *self._natural(theta))
+
+    def init_theta(self, gen=None, dtype=torch.float64):
+        return self.theta_from()
+
+    def hyperparameters(self, theta):
+        lr, b1, b2, eps = self._natural(theta.double())
+        return {"step_size": reported(lr), "beta1": reported(b1),
+                "beta2": reported(b2), "eps": reported(eps)}
+
+    def theta_from(self, step_size=None, beta1=None, beta2=None, eps=None):
+        def pick(value, default):
+            return default if value is None else value
+
+        return torch.tensor([
+            log_of(pick(step_size, self.step_size)),
+            logit_of(pick(beta1, self.beta1)),
+            logit_of(pick(beta2, self.beta2)),
+            log_of(pick(eps, self.eps)),
+        ], dtype=torch.float64)

@@ -6,8 +6,8 @@ Readable at first sight:
 - the metric is the one the family's phenomenon shows in (``metric``):
   least squares, the meta-test excess risk ``||w_T - w*||^2`` (TbT against
   TbV, and ``w = 0`` at 1); quadratics, the log meta-objective
-  ``(1/T) log f(w_T)`` on the meta-test task (``f(w_T)`` spans 60 decades
-  between the solvers; its log is finite where ``f`` overflows); the
+  ``(1/T) log f(w_T)`` on the meta-test task (``f(w_T)`` spans tens of
+  decades between the solvers; its log is finite where ``f`` overflows); the
   other families, the meta-test loss ``value`` (mlp: test cross-entropy);
 - a solver's curve is the median over repetitions at each evaluation (as
   benchopt's own curves); a solver evaluated once (a reference, a tuned

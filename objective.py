@@ -33,6 +33,9 @@ class Objective(BaseObjective):
     - ``inner_gradient_evaluations``: what learning theta cost, in inner
       gradient evaluations summed over meta-train tasks (0 for rules that
       need no tuning);
+    - ``validation_split``: 1 where theta was chosen on a held-out split of
+      the meta-train tasks (train-by-validation, tuned SGD and Adam), 0 on
+      their training split; absent for the references;
     - where the tasks know it (``train_tasks.optimal_step_size``:
       quadratics): ``eta_star``, the exact minimiser of the mean over
       meta-train tasks of ``(1/T) log f(w_T)``, and ``step_size_rel_error``
@@ -94,6 +97,8 @@ class Objective(BaseObjective):
         metrics["meta_grad_failures"] = float(result.meta_grad_failures)
         metrics["inner_gradient_evaluations"] = float(
             result.inner_gradient_evaluations)
+        if result.validation_split is not None:
+            metrics["validation_split"] = float(result.validation_split)
         if self.eta_star is not None:
             metrics["eta_star"] = self.eta_star
         if self.eta_star is not None and "step_size" in metrics:

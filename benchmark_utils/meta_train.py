@@ -33,7 +33,9 @@ class SolverResult:
     non-finite proposal). ``inner_gradient_evaluations`` is what choosing
     ``theta`` cost, summed over meta-train tasks (see
     :class:`~benchmark_utils.meta_objectives.MetaGradient`); 0 for a rule
-    that needs no tuning.
+    that needs no tuning. ``validation_split``: whether ``theta`` was chosen
+    on a held-out split of the meta-train tasks (train-by-validation) or on
+    their training split; None for a rule chosen without either.
     """
 
     optimizer: object
@@ -41,6 +43,7 @@ class SolverResult:
     meta_steps: int = 0
     meta_grad_failures: int = 0
     inner_gradient_evaluations: int = 0
+    validation_split: bool | None = None
 
 
 class MetaTrainer:
@@ -100,4 +103,5 @@ class MetaTrainer:
         return SolverResult(
             self.problem.optimizer, self.theta.clone(), self.meta_steps,
             self.failures, self.inner_gradient_evaluations,
+            self.problem.objective.split == "validation",
         )

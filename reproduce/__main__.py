@@ -2,8 +2,11 @@
 
 Runs every study of :mod:`reproduce.studies` through ``benchopt run``,
 computes the library curves (:mod:`reproduce.theory`), then draws the
-figures and writes ``DIR/REPRODUCTION.md``. ``--report-only`` redraws the
-figures and the report from the parquet tables already in ``DIR``.
+figures and writes ``DIR/REPRODUCTION.md``. On a terminal a progress bar
+says which study runs, how far the whole is and the time left (estimated
+from ``DIR/timings.json`` of an earlier run in the same mode, if any).
+``--report-only`` redraws the figures and the report from the parquet
+tables already in ``DIR``.
 """
 
 import argparse
@@ -13,10 +16,25 @@ import sys
 import time
 
 from .figures import draw_all
+from .progress import Progress
 from .report import write_report
 from .studies import STUDIES, run_study
 from .theory import write_theory
 from .verdicts import all_verdicts, load_results
+
+
+def previous_seconds(path, quick, steps):
+    """{step: seconds} of the last run in the same mode, if it timed every
+    step (the progress bar's estimate of the time left); else {}."""
+    try:
+        saved = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    seconds = saved.get("seconds", {})
+    if saved.get("quick") != quick or not all(
+            seconds.get(s, 0) > 0 for s in steps):
+        return {}
+    return {s: float(seconds[s]) for s in steps}
 
 
 def main(argv=None):
@@ -35,15 +53,20 @@ def main(argv=None):
     results.mkdir(parents=True, exist_ok=True)
     timings = {}
     if not args.report_only:
-        start = time.perf_counter()
-        write_theory(results, args.quick)
-        timings["library"] = time.perf_counter() - start
-        print(f"library curves: {timings['library']:.0f} s", flush=True)
-        for study in STUDIES:
-            start = time.perf_counter()
-            run_study(study, out, args.quick,
-                      log=lambda m: print(m, flush=True))
-            timings[study.name] = time.perf_counter() - start
+        steps = ["library"] + [study.name for study in STUDIES]
+        before = previous_seconds(out / "timings.json", args.quick, steps)
+        with Progress(sum(before.values()) if before else len(steps),
+                      "reproduce") as bar:
+            with bar.step("library", before.get("library")):
+                start = time.perf_counter()
+                write_theory(results, args.quick)
+                timings["library"] = time.perf_counter() - start
+            bar.write(f"library curves: {timings['library']:.0f} s")
+            for study in STUDIES:
+                with bar.step(study.name, before.get(study.name)):
+                    start = time.perf_counter()
+                    run_study(study, out, args.quick, log=bar.write)
+                    timings[study.name] = time.perf_counter() - start
         (out / "timings.json").write_text(json.dumps(
             dict(quick=args.quick, seconds=timings), indent=1))
     saved = json.loads((out / "timings.json").read_text())

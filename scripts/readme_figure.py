@@ -1,4 +1,4 @@
-"""Draw the README's picture from a result file (a small PNG).
+"""Draw a result file's picture (docs/result_least_squares.png, a small PNG).
 
     python scripts/readme_figure.py outputs/<file>.parquet docs/result.png \
         least_squares

@@ -366,6 +366,41 @@ def plot(rows, runs, out):
     plt.close(fig)
 
 
+def planned_work(quick=False):
+    """The weight of each line :func:`compare` then :func:`meta_training`
+    log, in their order (the progress bar's steps): about the inner
+    gradients they evaluate (``stable``: 4 an estimate, others T, the
+    stochastic ones ``2 pairs`` unrolls), times the repeats or
+    meta-steps."""
+    cfg = QUICK if quick else FULL
+
+    def stochastic(name):
+        return REGISTRY[name].stochastic
+
+    def cost(name, options, T):
+        if name == "stable":
+            return 4
+        return T * (2 * options.get("pairs", 8) if stochastic(name) else 1)
+
+    weights = []
+    for _dtype in cfg["dtypes"]:
+        for T in cfg["horizons"]:
+            repeats = cfg["repeats" if T < 10000 else "long_repeats"]
+            for _eta in cfg["etas_times_L"]:
+                weights += [cost(name, options, T)
+                            * (repeats if stochastic(name) else 1)
+                            for _, name, options in _estimators(quick)
+                            if options.get("truncation", 0) <= T]
+    for T in cfg["train_horizons"]:
+        steps = [cfg["meta_steps"]] + (
+            [cfg["adam_steps"]] if T in cfg["adam_horizons"] else [])
+        for n in steps:
+            weights += [cost(name, options, T) * n
+                        for _, name, options in _estimators(quick)
+                        if options.get("truncation", 0) <= T]
+    return weights
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -384,8 +419,20 @@ def main(argv=None):
                           quick=args.quick))
         return None
     out = Path(args.out)
-    rows = compare(args.quick)
-    runs = meta_training(args.quick)
+    # a progress bar on a terminal (reproduce/progress.py): one step a line
+    from reproduce.progress import Progress
+    weights = planned_work(args.quick)
+    with Progress(sum(weights), "estimators") as bar:
+        pending = iter(weights)
+
+        def log(message):
+            bar.advance(next(pending, 0))
+            bar.write(message)
+
+        bar.describe("comparison")
+        rows = compare(args.quick, log=log)
+        bar.describe("meta-training")
+        runs = meta_training(args.quick, log=log)
     write_tables(rows, runs, out)
     if not args.no_figures:
         plot(rows, runs, out)

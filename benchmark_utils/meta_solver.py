@@ -169,10 +169,17 @@ class MetaLearningSolver(BaseSolver):
             self.theta0,
         )
         steps = getattr(self, "max_meta_steps", None)
-        while (callback() and not self.trainer.stalled
-               and (steps is None or self.trainer.meta_steps < steps)):
+        while True:
+            # known before the callback: benchopt's evaluation of the last
+            # theta (in this callback, or right after run returns) is final
+            self.finished = self.trainer.stalled or (
+                steps is not None and self.trainer.meta_steps >= steps)
+            if not callback() or self.finished:
+                break
             self.trainer.step()
+        self.finished = True
 
     def get_result(self):
         result = self.trainer.result()
-        return dict(result=replace(result, theta=result.theta.cpu()))
+        return dict(result=replace(result, theta=result.theta.cpu(),
+                                   final=getattr(self, "finished", False)))

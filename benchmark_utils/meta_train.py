@@ -36,6 +36,10 @@ class SolverResult:
     that needs no tuning. ``validation_split``: whether ``theta`` was chosen
     on a held-out split of the meta-train tasks (train-by-validation) or on
     their training split; None for a rule chosen without either.
+    ``final``: the solver has finished (its ``run`` has returned or is
+    returning: it stopped by itself, or it runs once), so this is the last
+    result of its run: the objective then evaluates the held-out suites
+    in full (see ``objective.py``).
     """
 
     optimizer: object
@@ -44,6 +48,7 @@ class SolverResult:
     meta_grad_failures: int = 0
     inner_gradient_evaluations: int = 0
     validation_split: bool | None = None
+    final: bool = False
 
 
 class MetaTrainer:

@@ -40,6 +40,11 @@ BAD_VALUES = {
     "batch_size": [0, 2.5, "32"],
     "eval_horizon": [0, -1, 1.5, "80"],
     "label_noise": [1.5, -0.1, NAN, "0.2"],
+    "activation": ["sigmoid", "ReLU", None, 1],
+    "suites": ["widest", "wider,deeper", ("wider", "widest"), ("wider", 1),
+               1, True],
+    "score": ["yes", 1, None],
+    "channels": [0, -2, 2.5, "8"],
     # solvers
     "gradient": ["no-such-estimator", None, 1],
     "eta0": [0.0, -0.1, INF, NAN, "0.1", True],
@@ -122,6 +127,18 @@ COMBINATIONS = [
     ("mlp", dict(label_noise=1.5), "label_noise", r"\[0, 1\]"),
     ("mlp", dict(label_noise=-0.1), "label_noise", r"\[0, 1\]"),
     ("mlp", dict(hidden=[8, 4], label_noise=1.0), None, None),  # valid
+    ("mlp", dict(suites="gelu", activation="gelu"), None, None),  # skipped
+    ("mlp", dict(suites="widest"), "suites",
+     "known suites \\('wider', 'deeper', 'tanh', 'gelu', 'longer', "
+     "'synthetic', 'mnist', or 'all', 'none'\\), got unknown 'widest'"),
+    ("conv", dict(suites="deeper"), "suites",
+     "known suites \\('wider', 'longer', or 'all', 'none'\\)"),
+    # with suites, half of the images are held out from meta-training
+    ("mlp", dict(suites="wider", n_samples=500, n_test=500),
+     "n_samples' \\+ 'n_test", "<= 898 .*half of them with suites"),
+    ("mlp", dict(suites="none", n_samples=500, n_test=500), None, None),
+    ("conv", dict(suites="all", n_samples=800, n_test=200),
+     "n_samples' \\+ 'n_test", "<= 898"),
     ("quadratic", dict(dtype="float16"), "dtype",
      "one of 'float64', 'float32'"),
 ]

@@ -18,10 +18,6 @@ def draw_conv_tasks(q, images, labels, n_tasks, gen):
     )
 
 
-def load_digits_source(source, n, gen):
-    return load_digits()
-
-
 class Dataset(BaseDataset):
     """Convolutional networks on the 8 x 8 digits: the ``mlp`` family's
     tasks (labels permuted per task, ``n_samples`` training and ``n_test``
@@ -75,7 +71,7 @@ class Dataset(BaseDataset):
         except ValueError as err:       # skipped with the reason
             return invalid_data(err)
         seed = self.get_seed(use_repetition=True)
-        data = family_data(p, draw_conv_tasks, load_digits_source, seed,
+        data = family_data(p, load_digits(), draw_conv_tasks, None, seed,
                            make_generator(seed), p["suites"],
                            CONV_VARIATIONS)
         if p["score"]:

@@ -107,8 +107,13 @@ class Dataset(BaseDataset):
             p = self.check_parameters()
         except ValueError as err:       # skipped with the reason
             return invalid_data(err)
+        try:
+            images = load_source(p["source"], None, None)
+        except SuiteUnavailable as err:     # MNIST absent: instructions
+            return dict(train_tasks=None, test_tasks=None,
+                        horizon=p["horizon"], unavailable=str(err))
         seed = self.get_seed(use_repetition=True)
-        data = family_data(p, draw_mlp_tasks, load_source, seed,
+        data = family_data(p, images, draw_mlp_tasks, load_source, seed,
                            make_generator(seed), p["suites"])
         if p["score"]:
             data["score"] = True

@@ -191,17 +191,21 @@ def _suite_generator(seed, name):
     return make_generator(int(seed) * 1_000_003 + zlib.crc32(name.encode()))
 
 
-def family_data(p, draw, load, seed, gen, suites=(), variations=VARIATIONS):
+def family_data(p, data, draw, load, seed, gen, suites=(),
+                variations=VARIATIONS):
     """What the ``get_data`` of a classification dataset returns.
 
     ``p``: the family's normalised parameters (with ``source``, ``horizon``,
     ``n_samples``, ``n_test``, ``n_train_tasks``, ``n_test_tasks``);
+    ``data``: ``(images, labels)`` of the family's source;
     ``draw(q, images, labels, n_tasks, gen)``: ``n_tasks`` tasks of the
     family with parameters ``q`` drawn from ``(images, labels)``;
-    ``load(source, n, gen)``: ``(images, labels)`` of ``source`` (at least n
-    of them where it generates them), raising :class:`SuiteUnavailable`
-    with the instructions where the data is missing; ``gen`` the generator
-    of the meta-train and meta-test tasks (seeded with ``seed``).
+    ``load(source, n, gen)``: ``(images, labels)`` of another source (at
+    least n of them where it generates them), raising
+    :class:`SuiteUnavailable` with the instructions where the data is
+    missing (None where no suite changes the source); ``gen`` the
+    generator of the meta-train and meta-test tasks (seeded with
+    ``seed``).
 
     Without suites, the meta-train and meta-test tasks draw from all the
     images (the paper's family). With suites, :func:`split_pool` holds out
@@ -211,12 +215,7 @@ def family_data(p, draw, load, seed, gen, suites=(), variations=VARIATIONS):
     of it (none of it is meta-train data). A suite's tasks are drawn from
     their own generator (:func:`_suite_generator`).
     """
-    try:
-        images, labels = load(p["source"], p["n_samples"] + p["n_test"],
-                              None)
-    except SuiteUnavailable as err:
-        return dict(train_tasks=None, test_tasks=None, horizon=p["horizon"],
-                    unavailable=str(err))
+    images, labels = data
     if not suites:
         return dict(
             train_tasks=draw(p, images, labels, p["n_train_tasks"], gen),

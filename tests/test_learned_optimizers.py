@@ -96,3 +96,31 @@ def test_lstm_preprocessing_is_the_papers():
     torch.testing.assert_close(x[0, 4], torch.tensor(
         [-1.0, 0.0], dtype=torch.float64))
     assert bool((x.abs() <= 1.0 + 1e-12).all())   # bounded for any g here
+
+
+@pytest.mark.slow
+def test_online_pes_agrees_with_tbptt_in_expectation_on_one_truncation():
+    """Horizon = truncation = 5: both estimate the gradient of the same
+    segment loss, tbptt exactly and online PES in expectation. Compared
+    along tbptt's direction (ES's variance grows with theta's dimension:
+    200 here), with 8 antithetic pairs per estimate, 12 estimates (the
+    standard error is then about 0.2 of the gradient's norm)."""
+    tasks = small_tasks(n_tasks=2, n_samples=30, hidden=(6,), horizon=5)
+    opt = LEARNED["neural"]
+    problem = MetaProblem(tasks, opt, MetaObjective("naive", "train"), 5)
+    theta = theta_of("neural")
+    tbptt = get_estimator("tbptt", truncation=5)
+    exact, _ = tbptt.estimate(problem, theta, tbptt.init_state(problem,
+                                                               theta))
+    u = exact.grad / exact.grad.norm()
+    along = []
+    for seed in range(12):          # each from w0: the same first segment
+        pes = get_estimator("online-pes", truncation=5, sigma=1e-3,
+                            pairs=8, seed=seed)
+        mg, _ = pes.estimate(problem, theta, pes.init_state(problem, theta))
+        along.append(float(mg.grad @ u))
+    along = torch.tensor(along, dtype=torch.float64)
+    se = float(along.std()) / math.sqrt(len(along))
+    ref = float(exact.grad.norm())
+    assert abs(float(along.mean()) - ref) < 4 * se
+    assert se < 0.5 * ref                    # the comparison has power

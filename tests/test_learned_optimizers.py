@@ -9,6 +9,7 @@ import torch
 from benchmark_utils.meta_gradients import get_estimator
 from benchmark_utils.meta_objectives import MetaObjective, MetaProblem
 from benchmark_utils.optimizers import Adam, NeuralOptimizer, SGDMomentum
+from benchmark_utils.optimizers.adafac import AdafacOptimizer
 from benchmark_utils.optimizers.lstm import LSTMOptimizer, preprocess
 from benchmark_utils.tasks import make_generator
 from benchmark_utils.unroll import unroll
@@ -17,10 +18,11 @@ from test_mlp_tasks import small_tasks
 LEARNED = {
     "neural": NeuralOptimizer(hidden=4),
     "lstm": LSTMOptimizer(hidden=4),
+    "adafac": AdafacOptimizer(hidden=4),
     "sgdm": SGDMomentum(),
     "adam": Adam(),
 }
-NEURAL = ["neural", "lstm"]
+NEURAL = ["neural", "lstm", "adafac"]
 
 
 def theta_of(name, dtype=torch.float64):
@@ -124,3 +126,44 @@ def test_online_pes_agrees_with_tbptt_in_expectation_on_one_truncation():
     ref = float(exact.grad.norm())
     assert abs(float(along.mean()) - ref) < 4 * se
     assert se < 0.5 * ref                    # the comparison has power
+
+
+def test_adafac_second_moments_are_factored():
+    """For a matrix, v_ij = R_i C_j / mean(R) from row and column means of
+    g^2; its state is 2 (r + c) floats a matrix, not r c."""
+    opt = AdafacOptimizer(hidden=4).for_layout(((3, 4), (4,)))
+    params = torch.zeros(1, 16, dtype=torch.float64)
+    g = torch.randn(1, 16, generator=make_generator(0), dtype=torch.float64)
+    state = opt.init(params)
+    r, moments = opt._rsqrt(g, state.moments)
+    sq = g[0, :12].view(3, 4).square()
+    R, C = sq.mean(1), sq.mean(0)
+    for k, b in enumerate((0.99, 0.999)):
+        v = (1 - b) ** 2 * R[:, None] * C[None] / ((1 - b) * R.mean()
+                                                   + 1e-8)
+        torch.testing.assert_close(r[0, :12, k],
+                                   torch.rsqrt(v.flatten() + 1e-8))
+        torch.testing.assert_close(r[0, 12:, k], torch.rsqrt(
+            (1 - b) * g[0, 12:].square() + 1e-8))
+    assert moments[0][0].shape == (1, 3, 2)
+    assert moments[0][1].shape == (1, 4, 2)
+
+
+@pytest.mark.parametrize("name", ["adafac"])
+def test_sign_equivariant_steps(name):
+    """Run on f(-w) from -w0 (every gradient negated): the opposite
+    trajectory, so no drift can be learned."""
+    opt = LEARNED[name].for_layout(((3, 4), (4,)))
+    theta = theta_of(name)
+    theta = theta + 0.1 * torch.randn(theta.shape,
+                                      generator=make_generator(5),
+                                      dtype=torch.float64)
+    w = torch.randn(2, 16, generator=make_generator(3), dtype=torch.float64)
+    s1, s2 = opt.init(w), opt.init(-w)
+    w1, w2 = w, -w
+    for k in range(4):
+        g = torch.randn(2, 16, generator=make_generator(10 + k),
+                        dtype=torch.float64)
+        w1, s1 = opt.update(w1, g, s1, theta)
+        w2, s2 = opt.update(w2, -g, s2, theta)
+    torch.testing.assert_close(w2, -w1)

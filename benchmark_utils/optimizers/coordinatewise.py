@@ -13,6 +13,10 @@
   over the coordinates of each parameter tensor (per task), so that the
   features' scale does not depend on the network or on the gradients'
   magnitude.
+- :func:`mlp_step` and :func:`head_parts`: the per-coordinate MLP of
+  Metz et al. (2019) that turns features into a step, ``direction *
+  exp(S tanh(magnitude / S))`` scaled by ``exp(log_lr)``, optionally
+  sign-equivariant.
 """
 
 from functools import lru_cache
@@ -75,3 +79,55 @@ def per_tensor_scale(raw, segments):
     means = torch.stack([part.abs().mean(1) for part in
                          torch.split(raw, segments, dim=1)], dim=1)
     return raw / (means + TINY)[:, segment_index(segments, raw.device)]
+
+
+MLP_SCALE = 0.1         # the hidden layer's outputs start small
+MAG_BOUND = 10.0        # |exponent of the step's magnitude| <= 10
+
+
+def head_parts(n_features, n_time, hidden):
+    """The named parts of :func:`mlp_step`'s weights: a hidden layer from
+    the per-coordinate and the step-number features, two outputs, a linear
+    path from the features to the outputs, ``log_lr``."""
+    F = n_features + n_time
+    return [("W1", (F, hidden)), ("b1", (hidden,)), ("W2", (hidden, 2)),
+            ("b2", (2,)), ("skip", (F, 2)), ("log_lr", (1,))]
+
+
+def mlp_step(coords, time, p, n_odd=None):
+    """The step (B, D) of the per-coordinate MLP with parts ``p``
+    (:func:`head_parts`) at features ``coords`` (B, D, F) and step-number
+    features ``time`` (S,), shared by all coordinates (they enter as
+    biases, no (B, D, F + S) concatenation)::
+
+        step = exp(log_lr) * d * exp(S tanh(s / S)),
+        (d, s) = 0.1 (W2 relu(W1 x + b1) + b2) + skip x.
+
+    ``n_odd``: the first ``n_odd`` features are odd (they change sign with
+    the parameters and gradients), the others even; then the network is
+    made sign-equivariant: ``d(x) = (D(x) - D(Px)) / 2`` and ``s(x) = (S(x)
+    + S(Px)) / 2`` with ``Px`` the odd features negated, so that the step
+    changes sign with the gradient and no drift (a step that does not) can
+    be learned; the linear path then reaches ``d`` from the odd features
+    only and ``s`` from the even ones (and the step features) only.
+    """
+    n = coords.shape[-1]
+    W1, W2, b2, skip = p["W1"], p["W2"], p["b2"], p["skip"]
+    bias = p["b1"] + time @ W1[n:]
+    if n_odd is None:
+        hidden = torch.relu(coords @ W1[:n] + bias)
+        out = (MLP_SCALE * (hidden @ W2 + b2) + coords @ skip[:n]
+               + time @ skip[n:])
+        direction, magnitude = out[..., 0], out[..., 1]
+    else:
+        odd, even = coords[..., :n_odd], coords[..., n_odd:]
+        a = odd @ W1[:n_odd]
+        c = even @ W1[n_odd:n] + bias
+        plus, minus = torch.relu(c + a), torch.relu(c - a)
+        direction = (MLP_SCALE * 0.5 * ((plus - minus) @ W2[:, 0])
+                     + odd @ skip[:n_odd, 0])
+        magnitude = (MLP_SCALE * (0.5 * ((plus + minus) @ W2[:, 1])
+                                  + b2[1])
+                     + even @ skip[n_odd:n, 1] + time @ skip[n:, 1])
+    scale = torch.exp(MAG_BOUND * torch.tanh(magnitude / MAG_BOUND))
+    return torch.exp(p["log_lr"]) * direction * scale

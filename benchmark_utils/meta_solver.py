@@ -36,7 +36,9 @@ from dataclasses import dataclass, field, replace
 from benchopt import BaseSolver
 
 from .devices import check_device, device_unavailable, resolve_device
-from .meta_gradients import SOLVER_OPTIONS, get_estimator
+from .meta_gradients import (
+    SOLVER_OPTIONS, estimator_parameters, get_estimator,
+)
 from .meta_objectives import MetaObjective, MetaProblem
 from .meta_optimizers import check_meta_optimizer, make_meta_optimizer
 from .meta_train import MetaTrainer
@@ -183,3 +185,41 @@ class MetaLearningSolver(BaseSolver):
         result = self.trainer.result()
         return dict(result=replace(result, theta=result.theta.cpu(),
                                    final=getattr(self, "finished", False)))
+
+
+def learned_optimizer_parameters(**overrides):
+    """The parameters every learned-optimizer solver shares, with their
+    defaults, updated by ``overrides`` (each a list of values): the
+    meta-objective (``split``, ``meta_objective``, ``val_fraction``), the
+    estimator (``gradient``, default ``tbptt``, and every estimator option;
+    ``truncation`` 20), the meta-optimizer (Adam, ``meta_lr``), the budget
+    ``max_meta_steps`` and the ``device``."""
+    parameters = {
+        "split": ["train", "validation"],
+        "meta_objective": ["naive"],
+        "val_fraction": [0.5],
+        "gradient": ["tbptt"],
+        **estimator_parameters(),
+        "truncation": [20],
+        "max_meta_steps": [50],
+        "meta_optimizer": ["adam"],
+        "meta_lr": [3e-3],
+        "device": ["auto"],
+    }
+    parameters.update(overrides)
+    return parameters
+
+
+class LearnedOptimizerSolver(MetaLearningSolver):
+    """Base of the learned optimizers' solvers: a solver file sets
+    ``name``, ``parameters = learned_optimizer_parameters(...)`` and
+    :meth:`make_optimizer`. Meta-training: ``split="train"``
+    (train-by-train) or ``"validation"`` (each task's held-out last
+    ``val_fraction`` of samples), the loss averaged over each truncation
+    (``meta_objective="naive"``) or its log, estimated by ``gradient``
+    (``tbptt``: truncated backprop through persistent runs;
+    ``online-pes``: online PES over the same truncations)."""
+
+    def meta_setup(self):
+        return MetaSetup(self.meta_objective, self.split, self.gradient,
+                         self.val_fraction, self.estimator_options())

@@ -220,8 +220,8 @@ def test_bad_solver_parameter(small_least_squares, name, params, parameter):
 
 SOLVER_COMBINATIONS = [
     ("log-unrolled", dict(gradient="exact"), "gradient",
-     "one of 'backprop', 'es', 'forward', 'greedy', 'pes', 'stable', "
-     "'tbptt', 'truncated'"),
+     "one of 'backprop', 'es', 'forward', 'greedy', 'online-pes', 'pes', "
+     "'stable', 'tbptt', 'truncated'"),
     ("log-unrolled", dict(gradient="hypergradient"), "gradient",
      "'hypergradient' was renamed 'greedy'"),
     ("log-unrolled", dict(gradient="truncated", truncation=0), "truncation",
@@ -278,6 +278,10 @@ SOLVER_COMBINATIONS = [
      "one of 'adam', 'rmsprop'"),
     ("neural-optimizer", dict(device="tpu"), "device",
      "one of 'auto', 'cpu', 'cuda'"),
+    ("lstm-optimizer", dict(gradient="online-pes", sigma=0.0), "sigma",
+     r"\(0, \+inf\)"),
+    ("lstm-optimizer", dict(gradient="online-pes", pairs=0), "pairs",
+     "integer >= 1"),
     # rules a family does not support still check their parameters
     ("polyak", dict(gamma=0.0), "gamma", r"\(0, \+inf\)"),
     ("hypergradient", dict(variant="subtractive"), "variant",

@@ -59,11 +59,11 @@ def layer_shapes(sizes):
     return list(zip(sizes[:-1], sizes[1:]))
 
 
-def param_segments(sizes):
-    """Sizes of the parameter tensors, in the flat vector's order."""
+def param_shapes(sizes):
+    """Shapes of the parameter tensors, in the flat vector's order."""
     out = []
     for fan_in, fan_out in layer_shapes(sizes):
-        out += [fan_in * fan_out, fan_out]
+        out += [(fan_in, fan_out), (fan_out,)]
     return tuple(out)
 
 
@@ -249,7 +249,9 @@ class MLPTasks(TaskBatch):
 
     @property
     def layout(self):
-        return param_segments(self.sizes)
+        """``W_l`` (fan_in, fan_out) then ``b_l`` (fan_out,), layer by
+        layer."""
+        return param_shapes(self.sizes)
 
     def hold_out(self, val_fraction):
         """Hold out the last ``round(val_fraction n)`` training samples of

@@ -8,7 +8,8 @@ permuted per task, a fresh initialisation per task, the one mini-batch
 schedule). Every task's parameters are one flat row of a (B, D) tensor,
 the module's parameters in ``named_parameters()`` order, each flattened,
 so every inner optimizer applies, and ``layout`` is the module's parameter
-sizes (the neural optimizer normalises its features per tensor).
+shapes (the learned optimizers work per tensor: feature normalisation,
+factored second moments of 2-d tensors).
 
 The per-task loss is ``functional_call(module, params(w_b), (X_b,))``
 followed by the mean cross-entropy; gradients are ``torch.func.vmap`` of
@@ -108,7 +109,9 @@ class ModuleTasks(MLPTasks):
 
     @property
     def layout(self):
-        return tuple(math.prod(shape) for _, shape in self.specs)
+        """The module's parameter shapes, in ``named_parameters()`` order
+        (``nn.Linear``: weight (out, in), then bias)."""
+        return tuple(shape for _, shape in self.specs)
 
     def _task_logits(self, row, X):
         return functional_call(self.module, unflatten(row, self.specs),

@@ -26,20 +26,22 @@ class Dataset(BaseDataset):
     linear), built from a ``torch.nn.Module`` by
     :mod:`benchmark_utils.tasks.modules` (``torch.func``). ``suites``:
     ``wider`` (4x channels), ``longer`` (10x horizon); ``score``: the speedup
-    over tuned Adam.
+    over tuned Adam. The defaults are small (2 tasks, T = 20, 4 channels)
+    so that ``benchopt run .``, which runs every solver on it, stays cheap;
+    a study sets its own sizes.
     """
 
     name = "conv"
     requirements = ["pip::torch", "scikit-learn"]
     parameters = {
         "n_samples": [100],
-        "n_test": [500],
-        "channels": [8],
+        "n_test": [200],
+        "channels": [4],
         "batch_size": [32],
         "label_noise": [0.0],
-        "horizon": [100],
-        "n_train_tasks": [4],
-        "n_test_tasks": [4],
+        "horizon": [20],
+        "n_train_tasks": [2],
+        "n_test_tasks": [2],
         "dtype": ["float32"],
         "suites": ["none"],
         "score": [False],

@@ -126,6 +126,16 @@ def test_a_suite_that_cannot_be_built_is_skipped_with_its_reason(bench):
     assert set(artefact["suites"]) == {IN_DISTRIBUTION, "wider"}
 
 
+def test_a_network_without_hidden_layers_has_no_network_suites(bench):
+    params = dict(SMALL, hidden=(), suites=("wider", "deeper", "tanh",
+                                            "longer"))
+    with pytest.warns(UserWarning, match="no hidden layer"):
+        obj = make_objective(bench, make_dataset(bench, "mlp", **params))
+    assert {n for n, s in obj.suites.items() if s.tasks is None} == {
+        "wider", "deeper", "tanh"}
+    assert obj.suites["longer"].tasks.sizes == (64, 10)
+
+
 def test_build_suites_turns_unavailable_into_a_skip_and_lets_bugs_raise():
     def build(name):
         if name == "missing":

@@ -123,16 +123,26 @@ def build_suites(names, build):
 
 # -- the classification families' suites: variations of their parameters --
 
+def _hidden_layers(p, what):
+    if not p["hidden"]:
+        raise SuiteUnavailable(
+            f"the family has no hidden layer (hidden=()): nothing {what}")
+    return p["hidden"]
+
+
 def _wider(p):
-    return {**p, "hidden": tuple(4 * h for h in p["hidden"])}
+    hidden = _hidden_layers(p, "to widen")
+    return {**p, "hidden": tuple(4 * h for h in hidden)}
 
 
 def _deeper(p):
-    return {**p, "hidden": tuple(h for h in p["hidden"] for _ in (0, 1))}
+    hidden = _hidden_layers(p, "to repeat")
+    return {**p, "hidden": tuple(h for h in hidden for _ in (0, 1))}
 
 
 def _activation(unit):
     def vary(p):
+        _hidden_layers(p, f"has {unit} units")
         if p["activation"] == unit:
             raise SuiteUnavailable(
                 f"suite {unit!r} is the in-distribution family (its "

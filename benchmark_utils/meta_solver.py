@@ -150,6 +150,7 @@ class MetaLearningSolver(BaseSolver):
     def set_objective(self, tasks, horizon):
         setup, optimizer, estimator = self.check_parameters()
         device = resolve_device(getattr(self, "device", "cpu"))
+        optimizer = optimizer.for_horizon(horizon)
         problem = meta_problem(tasks, optimizer, setup.kind, setup.split,
                                horizon, setup.val_fraction)
         self.problem = replace(problem, tasks=problem.tasks.to(device))

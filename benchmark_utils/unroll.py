@@ -87,9 +87,11 @@ class PersistentUnroll:
         self.base, self.horizon = tasks, horizon
         self.optimizer = optimizer.for_layout(tasks.layout)
         self.runs = 0
-        self._restart()
+        self.restart()
 
-    def _restart(self):
+    def restart(self):
+        """Start the next run: ``tasks.restart(runs)`` (run 0: the tasks
+        themselves), from its ``w0`` and a fresh optimizer state."""
         self.tasks = self.base.restart(self.runs)
         self.runs += 1
         self.w = self.tasks.w0
@@ -107,7 +109,7 @@ class PersistentUnroll:
         (the stored run state is detached). Restarts a finished run first.
         """
         if self.done:
-            self._restart()
+            self.restart()
         n = min(length, self.horizon - self.step)
         w, state = run_steps(self.tasks, self.optimizer, theta, self.w,
                              self.state, self.step, self.step + n)
@@ -115,32 +117,37 @@ class PersistentUnroll:
         self.step += n
         return w
 
-    def segment(self, theta, length, meta_loss, first_order=False):
+    def segment(self, theta, length, meta_loss, first_order=False,
+                last_only=False):
         """Advance up to ``length`` steps with meta-parameters ``theta``.
 
         Returns the mean of ``meta_loss(tasks, w_k)`` (a (B,) tensor) over
-        the steps k of the segment, differentiable in ``theta`` through
+        the steps k of the segment (``last_only``: ``meta_loss`` at the
+        segment's last iterate only), differentiable in ``theta`` through
         the segment only (``first_order``: not through the inner
         gradients, which are then computed at detached parameters). The
         run's state is then detached; it restarts when it reaches the
         horizon, or when its parameters are no longer finite.
         """
         if self.done:
-            self._restart()
+            self.restart()
         losses = []
         n = min(length, self.horizon - self.step)
         w, state = run_steps(
             self.tasks, self.optimizer, theta, self.w, self.state,
             self.step, self.step + n,
-            lambda k, w: losses.append(meta_loss(self.tasks, w)),
+            None if last_only else
+            (lambda k, w: losses.append(meta_loss(self.tasks, w))),
             first_order,
         )
+        if last_only:
+            losses = [meta_loss(self.tasks, w)]
         self.w = w.detach()
         self.state = _detach(state)
         self.step += n
         if not bool(torch.isfinite(self.w).all()):
             self.step = self.horizon        # restart at the next segment
-        return sum(losses) / n
+        return sum(losses) / len(losses)
 
 
 def _detach(state):

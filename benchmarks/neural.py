@@ -53,7 +53,9 @@ def _forward(params, X, n_layers):
 class UsualLearnedOptimizer:
     """The same learned optimizer written the usual way: applied to each
     parameter tensor of one network, features concatenated (step-number
-    features included) and fed through ``F.linear`` layers."""
+    features included) and fed through ``F.linear`` layers, made
+    sign-equivariant by evaluating the network at the features and at
+    their sign-flipped odd part."""
 
     def __init__(self, optimizer, theta):
         from benchmark_utils.optimizers import neural as lo
@@ -74,14 +76,20 @@ class UsualLearnedOptimizer:
             m = beta * m + (1 - beta) * g.unsqueeze(-1)
             v = beta * v + (1 - beta) * g.square().unsqueeze(-1)
             r = torch.rsqrt(v + 1e-8)
-            raw = torch.cat([g.unsqueeze(-1), w.unsqueeze(-1), m, v, m * r,
+            raw = torch.cat([g.unsqueeze(-1), w.unsqueeze(-1), m, m * r, v,
                              r], dim=-1).flatten(0, -2)
             feats = (raw / (raw.abs().mean(0) + 1e-30)).clamp(-10, 10)
             time = torch.tanh(k / tau).expand(len(feats), -1)
             x = torch.cat([feats, time], dim=-1)
-            hidden = torch.relu(F.linear(x, p["W1"].T, p["b1"]))
-            out = 0.1 * F.linear(hidden, p["W2"].T, p["b2"]) + x @ p["skip"]
-            d, s = out[:, 0], out[:, 1]
+            # sign-equivariant: d odd, s even in the odd features
+            flip = torch.ones(x.shape[-1], dtype=x.dtype)
+            flip[:lo.N_ODD] = -1.0
+            outs = [0.1 * F.linear(torch.relu(F.linear(z, p["W1"].T,
+                                                       p["b1"])),
+                                   p["W2"].T, p["b2"]) + z @ p["skip"]
+                    for z in (x, x * flip)]
+            d = 0.5 * (outs[0][:, 0] - outs[1][:, 0])
+            s = 0.5 * (outs[0][:, 1] + outs[1][:, 1])
             step = torch.exp(p["log_lr"]) * d * torch.exp(
                 10 * torch.tanh(s / 10))
             new_params.append(w - step.view(w.shape))

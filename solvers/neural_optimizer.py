@@ -1,41 +1,35 @@
-from benchmark_utils.meta_solver import MetaLearningSolver, MetaSetup
+from benchmark_utils.meta_solver import (
+    LearnedOptimizerSolver, learned_optimizer_parameters,
+)
 from benchmark_utils.optimizers import NeuralOptimizer
 
 
-class Solver(MetaLearningSolver):
+class Solver(LearnedOptimizerSolver):
     """A coordinate-wise neural learned optimizer (Metz et al. 2019),
-    meta-trained by truncated backprop through persistent inner runs
-    (``gradient="tbptt"``).
+    sign-equivariant, its step-number features stopped at the meta-training
+    horizon (:mod:`benchmark_utils.optimizers.neural`).
 
-    ``split="train"``: the meta-loss is the training loss averaged over the
-    unroll (train-by-train); ``split="validation"``: the loss on each
-    task's held-out last ``val_fraction`` of samples (train-by-validation).
-    ``meta_objective`` averages the loss (naive) or its log over the unroll.
-    Meta-optimizer: ``meta_optimizer`` (adam or rmsprop) with meta-gradient
-    norm clipped to 1; a meta-step whose meta-loss or meta-gradient is not
-    finite is counted in ``meta_grad_failures`` and skipped. Stops after
-    ``max_meta_steps`` meta-steps (or at benchopt's ``--timeout``). Runs on
-    ``device`` ("auto" = CUDA when available).
+    ``split="train"``: the meta-loss is the training loss (train-by-train);
+    ``split="validation"``: the loss on each task's held-out
+    ``val_fraction`` of samples, re-partitioned at every inner run
+    (train-by-validation). Default meta-training: ``meta_loss="final"``,
+    the loss at the end of whole inner runs (fresh initialisations and
+    mini-batch orders), by exact backprop through the run (``truncation``
+    None: the horizon); ``meta_loss="average"`` with a ``truncation`` is
+    Metz et al.'s truncated backprop through persistent runs of the
+    loss averaged over each segment. Meta-optimizer: ``meta_optimizer``
+    (adam or rmsprop) with meta-gradient norm clipped to 1; a meta-step
+    whose meta-loss or meta-gradient is not finite is counted in
+    ``meta_grad_failures`` and skipped. Stops after ``max_meta_steps``
+    meta-steps (or at benchopt's ``--timeout``). Runs on ``device``
+    ("auto" = CUDA when available). See :class:`~benchmark_utils.
+    meta_solver.LearnedOptimizerSolver` for the shared parameters.
     """
 
     name = "neural-optimizer"
-    parameters = {
-        "split": ["train", "validation"],
-        "meta_objective": ["naive"],
-        "val_fraction": [0.5],
-        "truncation": [20],
-        "max_meta_steps": [50],
-        "hidden": [32],
-        "meta_optimizer": ["adam"],
-        "meta_lr": [3e-3],
-        "device": ["auto"],
-    }
+    parameters = learned_optimizer_parameters(
+        hidden=[32], meta_loss=["final"], truncation=[None])
     test_config = {"dataset": {"name": "mlp"}}
 
     def make_optimizer(self):
         return NeuralOptimizer(self.hidden)
-
-    def meta_setup(self):
-        return MetaSetup(self.meta_objective, self.split, "tbptt",
-                         self.val_fraction,
-                         dict(truncation=self.truncation))

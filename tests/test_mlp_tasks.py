@@ -139,6 +139,24 @@ def test_restart_draws_a_new_start_on_the_same_data():
     torch.testing.assert_close(tasks.restart(1).w0, other.w0)
 
 
+def test_restart_of_held_out_tasks_draws_a_new_partition_of_their_samples():
+    tasks = small_tasks(n_samples=20).hold_out(0.25)
+    other = tasks.restart(1)
+    assert other.train.X.shape == tasks.train.X.shape
+    assert other.validation.X.shape == tasks.validation.X.shape
+    assert not torch.equal(other.validation.X, tasks.validation.X)
+    assert int(other.schedule.table.max()) < tasks.n_samples
+    for j in range(tasks.n_tasks):          # the same (image, label) pairs
+        def pairs(t):
+            X = torch.cat([t.train.X[j], t.validation.X[j]])
+            y = torch.cat([t.train.y[j], t.validation.y[j]])
+            return sorted(zip(map(tuple, X.tolist()), y.tolist()))
+        assert pairs(other) == pairs(tasks)
+    torch.testing.assert_close(tasks.restart(1).validation.X,
+                               other.validation.X)
+    assert tasks.restart(0) is tasks
+
+
 def test_metrics_count_a_non_finite_task_as_diverged():
     tasks = small_tasks()
     w = tasks.w0.clone()

@@ -125,3 +125,114 @@ def test_the_same_theta_applies_to_networks_of_other_shapes():
         assert metrics["train_loss"] < other.metrics(other.w0, 30)[
             "train_loss"]
     assert math.isfinite(base["value"])
+
+
+def tbptt_final(truncation=None):
+    return get_estimator("tbptt", truncation=truncation, meta_loss="final")
+
+
+@pytest.mark.parametrize("split", ["train", "validation"])
+def test_tbptt_final_is_the_exact_gradient_of_the_final_loss(split):
+    # truncation None = the horizon: backprop through the whole (first)
+    # run of l(w_T), checked against finite differences of that loss
+    problem, theta = segment_problem("naive", split)
+    est = tbptt_final()
+    estimate, _ = est.estimate(problem, theta, est.init_state(problem,
+                                                              theta))
+    v = torch.randn(theta.shape, generator=make_generator(3),
+                    dtype=torch.float64)
+
+    def F(th):
+        with torch.no_grad():
+            w = unroll(problem.tasks, problem.optimizer, th, 6)
+        return float(problem.tasks.loss(split)(w).mean())
+
+    eps = 1e-6
+    numeric = (F(theta + eps * v) - F(theta - eps * v)) / (2 * eps)
+    assert estimate.loss == pytest.approx(F(theta), rel=1e-12)
+    assert float(estimate.grad @ v) == pytest.approx(numeric, rel=1e-6)
+    assert estimate.inner_gradient_evaluations == 6 * 2
+
+
+def test_tbptt_final_truncated_backprops_through_the_last_steps():
+    # truncation K < T: the first T - K steps are constants; on the first
+    # run this is the `truncated` estimator's gradient
+    problem, theta = segment_problem(horizon=6)
+    est = tbptt_final(truncation=2)
+    mine, _ = est.estimate(problem, theta, est.init_state(problem, theta))
+    ref = get_estimator("truncated", truncation=2).estimate(problem, theta,
+                                                            None)[0]
+    assert mine.loss == pytest.approx(ref.loss, rel=1e-12)
+    torch.testing.assert_close(mine.grad, ref.grad, rtol=1e-9, atol=1e-12)
+    assert mine.inner_gradient_evaluations == 6 * 2     # the whole run
+
+
+def test_tbptt_final_uses_a_fresh_run_per_estimate():
+    problem, theta = segment_problem("naive", "validation", horizon=6)
+    est = tbptt_final()
+    first, run = est.estimate(problem, theta, est.init_state(problem, theta))
+    assert run.runs == 1 and run.done
+    second, run = est.estimate(problem, theta, run)
+    assert run.runs == 2
+    assert not torch.equal(run.tasks.w0, problem.tasks.w0)
+    assert not torch.equal(run.tasks.validation.X,
+                           problem.tasks.validation.X)
+    assert first.loss != second.loss
+
+
+def test_tbptt_rejects_an_unknown_meta_loss():
+    with pytest.raises(ValueError, match="meta_loss"):
+        get_estimator("tbptt", meta_loss="mean")
+
+
+def test_step_features_stop_at_the_meta_training_horizon():
+    # past its horizon T the optimizer sees the step features of step T - 1
+    tasks = small_tasks()
+    bounded = NeuralOptimizer().for_layout(tasks.layout).for_horizon(5)
+    free = NeuralOptimizer().for_layout(tasks.layout)
+    assert bounded.for_layout(tasks.layout).horizon == 5
+    w, g = tasks.w0, tasks.inner_grad(tasks.w0, 0)
+    state = bounded.init(w)
+
+    def time_at(opt, step):
+        return opt.features(w, g, state._replace(step=step))[1]
+
+    torch.testing.assert_close(time_at(bounded, 40), time_at(bounded, 4))
+    torch.testing.assert_close(time_at(bounded, 3), time_at(free, 3))
+    assert not torch.allclose(time_at(free, 40), time_at(free, 4))
+    with pytest.raises(ValueError, match="horizon"):
+        NeuralOptimizer(horizon=0)
+
+
+def _random_theta(opt, seed=4):
+    theta = opt.init_theta(make_generator(seed), torch.float64)
+    noise = torch.randn(theta.shape, generator=make_generator(seed + 1),
+                        dtype=torch.float64)
+    return theta + 0.3 * noise
+
+
+def test_update_is_sign_equivariant_for_any_theta():
+    # on f(-w) from -w0 (gradients negated), the optimizer takes exactly
+    # the opposite steps, whatever theta
+    tasks = small_tasks(n_tasks=2, hidden=(6,))
+    opt = NeuralOptimizer().for_layout(tasks.layout)
+    theta = _random_theta(opt)
+    w, w_flip = tasks.w0, -tasks.w0
+    state, state_flip = opt.init(w), opt.init(w_flip)
+    for k in range(3):
+        g = tasks.inner_grad(w, k)
+        w, state = opt.update(w, g, state, theta)
+        w_flip, state_flip = opt.update(w_flip, -g, state_flip, theta)
+    torch.testing.assert_close(w_flip, -w, rtol=1e-12, atol=1e-12)
+    assert not torch.allclose(w, tasks.w0)
+
+
+def test_update_has_no_drift():
+    # a zero gradient history at w = 0 gives a zero update: no part of the
+    # step is independent of the gradient's sign
+    tasks = small_tasks(n_tasks=2, hidden=(6,))
+    opt = NeuralOptimizer().for_layout(tasks.layout)
+    theta = _random_theta(opt)
+    w = torch.zeros_like(tasks.w0)
+    new, _ = opt.update(w, torch.zeros_like(w), opt.init(w), theta)
+    assert float(new.abs().max()) == 0.0

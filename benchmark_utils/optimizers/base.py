@@ -36,6 +36,9 @@ Optional members, with their defaults here:
   made of tensors of shapes ``layout`` (default: itself; the neural
   optimizers normalise their features per tensor, the factored one keeps
   row and column moments of matrices);
+- ``for_horizon(horizon)``: the optimizer meta-trained for ``horizon``
+  inner steps (default: itself; the MLP learned optimizer stops its
+  step-number features there), bound by the meta-learning solvers;
 - ``is_gradient_descent`` / ``gd_step_size(theta)``: the rule is plain
   ``w - eta g`` with a scalar step (the exact paths of linear tasks apply).
 """
@@ -76,6 +79,10 @@ class InnerOptimizer(ABC):
     def for_layout(self, layout):
         """This optimizer for parameter rows made of tensors of shapes
         ``layout`` (a tuple of tuples whose sizes sum to d)."""
+        return self
+
+    def for_horizon(self, horizon):
+        """This optimizer, meta-trained for ``horizon`` inner steps."""
         return self
 
     def gd_step_size(self, theta):

@@ -268,13 +268,33 @@ class MLPTasks(TaskBatch):
 
     def restart(self, run):
         """The same tasks (data) with a fresh initialisation and mini-batch
-        order, drawn from ``(seed, run)``: run 0 is these tasks."""
+        order, drawn from ``(seed, run)``: run 0 is these tasks. Tasks
+        with a held-out validation split (:meth:`hold_out`) are also
+        split afresh, with the same sizes: a new random partition of each
+        task's samples, so that meta-training over many runs sees the
+        expected held-out loss over partitions, not the loss of one
+        validation sample (which a learned optimizer can overfit)."""
         if run == 0:
             return self
         gen = make_generator(self.seed * 7919 + run)
         w0 = self.initial_params(gen)
+        parts = {} if self.validation is None else self._repartition(gen)
         return replace(self, w0=w0.to(self.device),
-                       schedule=self.schedule.redraw(self.n_samples, gen))
+                       schedule=self.schedule.redraw(self.n_samples, gen),
+                       **parts)
+
+    def _repartition(self, gen):
+        """``train`` and ``validation`` of a fresh random partition of each
+        task's training and validation samples, of the same sizes."""
+        X = torch.cat([self.train.X, self.validation.X], dim=1)
+        y = torch.cat([self.train.y, self.validation.y], dim=1)
+        n_train = self.train.X.shape[1]
+        perm = torch.stack([torch.randperm(X.shape[1], generator=gen)
+                            for _ in range(self.n_tasks)]).to(X.device)
+        X, y = gather_rows(X, perm), gather_rows(y, perm)
+        return dict(train=LabelledSample(X[:, :n_train], y[:, :n_train]),
+                    validation=LabelledSample(X[:, n_train:],
+                                              y[:, n_train:]))
 
     def to(self, device):
         """These tasks on ``device``."""

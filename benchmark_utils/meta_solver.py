@@ -23,7 +23,10 @@ failed meta-steps), one benchopt iteration per meta-step
 
 Parameters read here when the solver declares them: ``meta_optimizer`` (see
 :mod:`benchmark_utils.meta_optimizers`; required), ``meta_lr`` (None = the
-meta-optimizer's default), ``max_meta_steps`` (None = no limit), ``device``
+meta-optimizer's default), ``max_meta_steps`` (None = no limit),
+``select_every`` (None = never: the result is the last theta; k: the best
+theta by meta-validation runs of the meta-train tasks, scored every k
+meta-steps, see :mod:`benchmark_utils.meta_train`), ``device``
 ("auto" = CUDA when present; default "cpu") and the estimator options of
 :data:`~benchmark_utils.meta_gradients.SOLVER_OPTIONS` (None = the
 estimator's default). Stochastic estimators and random initialisations are
@@ -41,7 +44,7 @@ from .meta_gradients import (
 )
 from .meta_objectives import MetaObjective, MetaProblem
 from .meta_optimizers import check_meta_optimizer, make_meta_optimizer
-from .meta_train import MetaTrainer
+from .meta_train import MetaTrainer, MetaValidation
 from .tasks import make_generator
 from .validation import check_float, check_int
 
@@ -129,9 +132,9 @@ class MetaLearningSolver(BaseSolver):
                              optimizer.init_theta())
         make_meta_optimizer(self.meta_optimizer, self.meta_lr, optimizer)
         estimator = get_estimator(setup.gradient, **setup.options)
-        steps = getattr(self, "max_meta_steps", None)
-        if steps is not None:
-            check_int("max_meta_steps", steps)
+        for key in ("max_meta_steps", "select_every"):
+            if getattr(self, key, None) is not None:
+                check_int(key, getattr(self, key))
         check_device(getattr(self, "device", "cpu"))
         return setup, optimizer, estimator
 
@@ -169,7 +172,7 @@ class MetaLearningSolver(BaseSolver):
             self.problem, get_estimator(gradient, **options),
             make_meta_optimizer(self.meta_optimizer, self.meta_lr,
                                 self.problem.optimizer),
-            self.theta0,
+            self.theta0, **self.selection(),
         )
         steps = getattr(self, "max_meta_steps", None)
         while True:
@@ -181,6 +184,17 @@ class MetaLearningSolver(BaseSolver):
                 break
             self.trainer.step()
         self.finished = True
+
+    def selection(self):
+        """The trainer's selection options: with ``select_every`` k, the
+        best theta by a :class:`~benchmark_utils.meta_train.
+        MetaValidation` of the meta-train tasks, scored every k
+        meta-steps."""
+        every = getattr(self, "select_every", None)
+        if every is None:
+            return {}
+        return dict(selection=MetaValidation(self.problem),
+                    select_every=every)
 
     def get_result(self):
         result = self.trainer.result()

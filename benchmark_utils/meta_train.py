@@ -13,6 +13,13 @@ Meta-training has converged, or is stuck, once ``theta`` has not changed for
 ``STALL_PATIENCE`` consecutive meta-steps (:attr:`MetaTrainer.stalled`): the
 solvers stop there. This is a rule on the meta-learner's own state, never on
 meta-test metrics, which would be early stopping on the test set.
+
+Selection (optional, ``selection=``): every ``select_every`` meta-steps
+(and at the start) the current ``theta`` is scored by a
+:class:`MetaValidation` of the meta-train tasks, and the result is the
+best ``theta`` scored so far, its start included: meta-training then never
+reports a ``theta`` that does worse than its start on meta-validation runs.
+Its cost is counted in ``inner_gradient_evaluations``.
 """
 
 from dataclasses import dataclass
@@ -51,6 +58,40 @@ class SolverResult:
     final: bool = False
 
 
+EVAL_RUN = 10 ** 6      # restart ids of meta-validation runs
+
+
+class MetaValidation:
+    """The meta-objective of ``theta`` on ``runs`` fixed fresh runs of the
+    meta-train tasks, ``tasks.restart(EVAL_RUN + r)`` (initialisations,
+    mini-batch orders and, for held-out tasks, train/validation partitions
+    that meta-training never draws), without gradients: ``mean_r
+    F_r(theta)``, ``F_r`` the meta-objective of the run's final iterate on
+    the meta-objective's split (the held-out samples for
+    train-by-validation). Never the meta-test tasks. A non-finite score is
+    +inf. ``cost``: the inner gradients of one score."""
+
+    def __init__(self, problem, runs=2):
+        self.problem, self.runs = problem, runs
+        self.tasks = [problem.tasks.restart(EVAL_RUN + r)
+                      for r in range(runs)]
+
+    @property
+    def cost(self):
+        return self.problem.run_cost(self.runs)
+
+    def __call__(self, theta):
+        from .unroll import unroll
+        values = []
+        with torch.no_grad():
+            for tasks in self.tasks:
+                w = unroll(tasks, self.problem.optimizer, theta,
+                           self.problem.horizon)
+                values.append(float(self.problem.loss_at(w, tasks)))
+        value = sum(values) / len(values)
+        return value if math.isfinite(value) else math.inf
+
+
 class MetaTrainer:
     """Meta-train ``theta`` on ``problem`` with ``estimator``.
 
@@ -62,7 +103,8 @@ class MetaTrainer:
     :mod:`benchmark_utils.meta_optimizers`.
     """
 
-    def __init__(self, problem, estimator, meta_optimizer, theta0):
+    def __init__(self, problem, estimator, meta_optimizer, theta0,
+                 selection=None, select_every=1):
         self.problem = problem
         self.estimator = estimator
         self.meta_optimizer = meta_optimizer
@@ -72,6 +114,18 @@ class MetaTrainer:
         self.failures = 0
         self.inner_gradient_evaluations = 0
         self.unchanged_steps = 0
+        self.selection, self.select_every = selection, select_every
+        self.best = None
+        self._select()
+
+    def _select(self):
+        """Score the current theta; keep it if it is the best so far."""
+        if self.selection is None:
+            return
+        score = self.selection(self.theta)
+        self.inner_gradient_evaluations += self.selection.cost
+        if self.best is None or score < self.best[0]:
+            self.best = (score, self.theta.clone())
 
     def step(self):
         """One meta-step; returns the estimator's ``MetaGradient``."""
@@ -96,6 +150,8 @@ class MetaTrainer:
         else:
             self.unchanged_steps = 0
         self.theta = proposal
+        if self.meta_steps % self.select_every == 0:
+            self._select()
         return meta_grad
 
     @property
@@ -104,9 +160,11 @@ class MetaTrainer:
         return self.unchanged_steps >= STALL_PATIENCE
 
     def result(self):
-        """A snapshot of what is learned so far."""
+        """A snapshot of what is learned so far (with a selection: the
+        best theta scored so far)."""
+        theta = self.theta if self.best is None else self.best[1]
         return SolverResult(
-            self.problem.optimizer, self.theta.clone(), self.meta_steps,
+            self.problem.optimizer, theta.clone(), self.meta_steps,
             self.failures, self.inner_gradient_evaluations,
             self.problem.objective.split == "validation",
         )

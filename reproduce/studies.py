@@ -78,7 +78,8 @@ STUDIES = (
             {"mlp": {"n_samples": 1200, "n_test": 500, **_SMALL_MLP}},
         ],
         "solver": [{"neural-optimizer": {"split": ["train",
-                                                   "validation"]}}],
+                                                   "validation"]}},
+                   "adam"],
     }),
     Study("horizon_generalization", "configs/horizon_generalization.yml", {
         "dataset": [

@@ -12,7 +12,7 @@ import pytest
 
 from benchmark_utils.evaluation import evaluate
 from benchmark_utils.meta_train import SolverResult
-from conftest import make_dataset, make_objective, run_solver
+from conftest import make_dataset, make_objective, make_solver, run_solver
 
 pytestmark = pytest.mark.slow
 
@@ -71,3 +71,47 @@ def test_step_size_solvers_run_on_mlp_tasks(bench, solver, params):
     else:                                   # meta-learned: eta moved
         assert solver.trainer.meta_steps == 8
         assert metrics["step_size"] != 0.1
+
+
+# --- the solver's defaults (issue: meta-training must beat its start) ----
+
+SMALL = dict(n_samples=100, n_test=200, hidden=(16,), horizon=30,
+             n_train_tasks=4, n_test_tasks=4)
+
+
+@pytest.mark.parametrize("repetition", [0, 1, 2])
+def test_defaults_beat_the_untrained_start_in_every_seed(bench, repetition):
+    """With every default of the solver (train-by-validation), on held-out
+    meta-test tasks, in each of three seeds (benchopt repetitions)."""
+    obj = make_objective(bench, make_dataset(bench, "mlp", **SMALL),
+                         repetition)
+    solver = make_solver(bench, "neural-optimizer", repetition,
+                         split="validation", device="cpu")
+    solver.set_objective(**obj.get_objective())
+    solver.run(lambda: True)            # until max_meta_steps
+    result = solver.get_result()["result"]
+    trained = obj.evaluate_result(result=result)
+    untrained = evaluate(obj.test_tasks, SolverResult(
+        solver.problem.optimizer, solver.theta0), obj.horizon)
+    assert result.meta_steps == solver.max_meta_steps
+    assert trained["value"] < untrained["value"]
+    # meta-validation's cost is counted
+    assert result.inner_gradient_evaluations > (
+        result.meta_steps * SMALL["horizon"] * 4)
+
+
+def test_a_meta_trained_theta_runs_on_wider_and_deeper_networks(bench):
+    """Meta-trained on one shape, evaluated on two others: 4x wider and
+    twice as deep, without error and better than its untrained start."""
+    obj = make_objective(bench, make_dataset(bench, "mlp", **SMALL))
+    solver, _ = neural(bench, obj, "validation")
+    result = solver.get_result()["result"]
+    for hidden in ((64,), (16, 16)):
+        other = make_objective(bench, make_dataset(
+            bench, "mlp", **{**SMALL, "hidden": hidden}))
+        assert other.test_tasks.layout != obj.test_tasks.layout
+        trained = evaluate(other.test_tasks, result, other.horizon)
+        untrained = evaluate(other.test_tasks, SolverResult(
+            solver.problem.optimizer, solver.theta0), other.horizon)
+        assert math.isfinite(trained["value"])
+        assert trained["value"] < untrained["value"]

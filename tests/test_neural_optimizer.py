@@ -236,3 +236,43 @@ def test_update_has_no_drift():
     w = torch.zeros_like(tasks.w0)
     new, _ = opt.update(w, torch.zeros_like(w), opt.init(w), theta)
     assert float(new.abs().max()) == 0.0
+
+
+def test_selection_keeps_the_best_scored_theta_and_counts_its_cost():
+    from benchmark_utils.meta_optimizers import make_meta_optimizer
+    from benchmark_utils.meta_train import MetaTrainer, MetaValidation
+    problem, theta0 = segment_problem("naive", "validation", horizon=6)
+    validation = MetaValidation(problem, runs=2)
+    assert validation.cost == 2 * 6 * 2
+    # the score: the meta-objective at the end of fixed fresh runs (new
+    # partitions of the samples), never the meta-test tasks
+    values = []
+    with torch.no_grad():
+        for r in range(2):
+            tasks = problem.tasks.restart(10 ** 6 + r)
+            assert not torch.equal(tasks.validation.X,
+                                   problem.tasks.validation.X)
+            w = unroll(tasks, problem.optimizer, theta0, 6)
+            values.append(float(problem.loss_at(w, tasks)))
+    assert validation(theta0) == pytest.approx(sum(values) / 2, rel=1e-12)
+
+    class Scores:           # scores 3, 1, 2, 5, 4 in turn
+        cost = 7
+
+        def __init__(self):
+            self.seen = []
+
+        def __call__(self, theta):
+            self.seen.append(theta.clone())
+            return [3.0, 1.0, 2.0, 5.0, 4.0][len(self.seen) - 1]
+
+    scores = Scores()
+    trainer = MetaTrainer(problem, get_estimator("tbptt", truncation=3),
+                          make_meta_optimizer("adam", 1e-2, problem.optimizer),
+                          theta0, selection=scores, select_every=2)
+    for _ in range(8):
+        trainer.step()
+    assert len(scores.seen) == 5                # at 0, 2, 4, 6, 8
+    torch.testing.assert_close(trainer.result().theta, scores.seen[1])
+    assert not torch.equal(trainer.theta, scores.seen[1])
+    assert trainer.result().inner_gradient_evaluations == 8 * 3 * 2 + 5 * 7

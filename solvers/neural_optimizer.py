@@ -13,12 +13,15 @@ class Solver(LearnedOptimizerSolver):
     ``split="validation"``: the loss on each task's held-out
     ``val_fraction`` of samples, re-partitioned at every inner run
     (train-by-validation). Default meta-training: ``meta_loss="final"``,
-    the loss at the end of whole inner runs (fresh initialisations and
-    mini-batch orders), by exact backprop through the run (``truncation``
-    None: the horizon); ``meta_loss="average"`` with a ``truncation`` is
-    Metz et al.'s truncated backprop through persistent runs of the
-    loss averaged over each segment. Meta-optimizer: ``meta_optimizer``
-    (adam or rmsprop) with meta-gradient norm clipped to 1; a meta-step
+    the loss at the end of whole inner runs (fresh initialisations,
+    mini-batch orders and partitions), by backprop through their last
+    ``truncation`` (20) steps (None: the whole run, exact);
+    ``meta_loss="average"`` is Metz et al.'s truncated backprop through
+    persistent runs of the loss averaged over each segment. The result is
+    the best theta by meta-validation runs of the meta-train tasks, scored
+    every ``select_every`` (5) meta-steps, its start included (None: the
+    last theta). Meta-optimizer: ``meta_optimizer`` (adam, ``meta_lr``
+    3e-4, or rmsprop) with meta-gradient norm clipped to 1; a meta-step
     whose meta-loss or meta-gradient is not finite is counted in
     ``meta_grad_failures`` and skipped. Stops after ``max_meta_steps``
     meta-steps (or at benchopt's ``--timeout``). Runs on ``device``
@@ -28,7 +31,8 @@ class Solver(LearnedOptimizerSolver):
 
     name = "neural-optimizer"
     parameters = learned_optimizer_parameters(
-        hidden=[32], meta_loss=["final"], truncation=[None])
+        hidden=[32], meta_loss=["final"], truncation=[20], meta_lr=[3e-4],
+        max_meta_steps=[30], select_every=[5])
     test_config = {"dataset": {"name": "mlp"}}
 
     def make_optimizer(self):

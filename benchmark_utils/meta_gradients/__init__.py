@@ -15,8 +15,9 @@ value of a solver's ``gradient`` parameter), with nothing else to edit:
   ``pairs``, ``seed``), unbiased for the full unroll;
 - ``greedy``: the one-step greedy estimate (Baydin et al. 2018);
 - ``tbptt``: truncated backprop through a persistent run, the segment's
-  average loss (``truncation``, ``first_order``): how the neural learned
-  optimizer is meta-trained.
+  average loss, or the final loss of whole fresh runs (``truncation``,
+  ``first_order``, ``meta_loss``): how the learned optimizers are
+  meta-trained.
 """
 
 import importlib

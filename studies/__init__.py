@@ -5,6 +5,8 @@ components. Run from the repository root, e.g.
 
 - :mod:`.estimator_comparison`: every meta-gradient estimator against the
   exact one, and meta-training with each;
+- :mod:`.neural_meta_training`: what meta-training the neural learned
+  optimizer does, meta-step by meta-step (docs/neural_meta_training.md);
 - :mod:`.memory`: the one peak-memory probe (also used by
   ``benchmarks/``);
 - :mod:`.labels`: short labels of benchopt solver names for figures and

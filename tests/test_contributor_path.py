@@ -104,7 +104,8 @@ def test_a_network_family_in_a_few_lines_runs(tmp_path):
     proc = benchopt("run", str(copy), "-d", "tiny_cnn", "-s", "adam", "-s",
                     "log-unrolled[gradient=backprop]", "-s",
                     "log-unrolled[gradient=forward]", "-s",
-                    "neural-optimizer[truncation=5,max_meta_steps=3]",
+                    "neural-optimizer[truncation=5,max_meta_steps=3,"
+                    "meta_loss=average,meta_lr=0.003,select_every=None]",
                     "--max-runs", "3", "--no-cache", "--no-plot",
                     "--output", str(out))
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]

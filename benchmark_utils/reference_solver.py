@@ -61,4 +61,5 @@ class ReferenceSolver(BaseSolver):
     def get_result(self):
         return dict(result=SolverResult(
             self.optimizer, self.theta, inner_gradient_evaluations=0,
+            device=self.tasks.device,
         ))

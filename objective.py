@@ -1,3 +1,5 @@
+import warnings
+
 import torch
 from benchopt import BaseObjective
 from benchopt.stopping_criterion import NoCriterion
@@ -6,6 +8,7 @@ from benchmark_utils.devices import (
     check_device, device_unavailable, resolve_device,
 )
 from benchmark_utils.evaluation import evaluate
+from benchmark_utils.held_out import final_report
 from benchmark_utils.meta_train import SolverResult
 from benchmark_utils.optimizers import GradientDescent
 
@@ -69,6 +72,21 @@ class Objective(BaseObjective):
     the device (:mod:`benchmark_utils.devices`). ``"cuda"`` without a GPU
     skips the run with the reason.
 
+    Held-out suites and the score (``benchmark_utils/held_out.py``): a
+    dataset may give ``suites`` (``{name: Suite}``, see
+    ``benchmark_utils/tasks/suites.py``) and ``score=True`` (the speedup
+    over tuned Adam, ``benchmark_utils/scoring.py``). They are evaluated
+    once per run, in full, never at the intermediate evaluations (they
+    would dominate a run): on the evaluation of a result marked ``final``
+    (a solver that stopped by itself, or runs once), as columns
+    ``suite_<name>_<metric>``, ``speedup_train``, ``speedup_test``,
+    ``suite_<name>_speedup_*``; and, in every case (also after
+    ``--timeout`` or ``--max-runs``), in benchopt's ``save_final_results``
+    artefact with the per-task values (the ``final_results`` column of a
+    run's last row; :mod:`benchmark_utils.aggregation` reads it). The two
+    come from one computation. A suite that could not be built is skipped
+    with its reason (a warning, and ``skipped`` in the artefact).
+
     Stopping: benchopt never stops a run on these meta-test metrics (that
     would be early stopping on the test set, and would cut short the
     train-by-train runs whose test loss rises as they overfit, or discard a
@@ -89,7 +107,7 @@ class Objective(BaseObjective):
                                         "mlp"]}}
 
     def skip(self, train_tasks, test_tasks, horizon, unavailable=None,
-             eval_horizon=None):
+             eval_horizon=None, suites=None, score=False):
         # a dataset whose data is absent (MNIST not fetched) says why; so
         # does a device that is not valid or not here
         try:
@@ -100,7 +118,7 @@ class Objective(BaseObjective):
         return reason is not None, reason
 
     def set_data(self, train_tasks, test_tasks, horizon, unavailable=None,
-                 eval_horizon=None):
+                 eval_horizon=None, suites=None, score=False):
         self.run_device = resolve_device(self.device)
         self.train_tasks = train_tasks.validate().to(self.run_device)
         self.test_tasks = test_tasks.validate()
@@ -108,6 +126,29 @@ class Objective(BaseObjective):
         self.horizon = horizon
         self.eval_horizon = horizon if eval_horizon is None else eval_horizon
         self.eta_star = train_tasks.optimal_step_size(horizon)
+        self.suites = {name: suite.validate(name)
+                       for name, suite in (suites or {}).items()}
+        for name, suite in self.suites.items():
+            if suite.unavailable is not None:
+                warnings.warn(f"suite {name!r} skipped: {suite.unavailable}")
+        self.score = bool(score)
+        self._last_report = None
+
+    def final_report(self, result):
+        """The suites' and the score's report of ``result``, computed once
+        per result (the final evaluation and ``save_final_results`` share
+        it); None where the dataset asks for neither."""
+        if not (self.suites or self.score):
+            return None
+        if self._last_report is None or self._last_report[0] is not result:
+            report = final_report(self.test_tasks, self.eval_horizon,
+                                  self.suites, result, self.score)
+            for name, reason in report.artefact["skipped"].items():
+                if name not in self.suites or (
+                        self.suites[name].unavailable is None):
+                    warnings.warn(f"suite {name!r} skipped: {reason}")
+            self._last_report = (result, report)
+        return self._last_report[1]
 
     def get_objective(self):
         # each solver gets its own copy of the tasks (`fresh()`), so that a
@@ -137,7 +178,15 @@ class Objective(BaseObjective):
             metrics["step_size_rel_error"] = (
                 abs(metrics["step_size"] - self.eta_star) / self.eta_star
             )
+        if result.final and (self.suites or self.score):
+            metrics.update(self.final_report(result).columns)
         return metrics
+
+    def save_final_results(self, result):
+        # benchopt calls this once per run, with its last result, however
+        # the run ended: the per-task values of the suites and the score
+        report = self.final_report(result)
+        return None if report is None else report.artefact
 
     def get_one_result(self):
         # GD with the classic safe step 1/L of the meta-train tasks (a fixed

@@ -7,8 +7,12 @@
   (magic number, element type, dimensions, size, label range) and rejects a
   truncated or altered file with a clear error. Nothing is unpickled.
 
-Both return ``(images, labels)``: float32 pixels in [0, 1] of shape (N, p)
-and int64 labels in [0, 10) of shape (N,).
+- :func:`synthetic_classification`: scikit-learn's ``make_classification``
+  (Guyon's Madelon design), generated in code: a held-out data set unlike
+  any image.
+
+All return ``(images, labels)``: float32 features of shape (N, p) (pixels
+in [0, 1]) and int64 labels in [0, 10) of shape (N,).
 """
 
 import gzip
@@ -43,6 +47,21 @@ def load_digits():
 
     data = sk_digits()
     return (data.data / 16.0).astype(np.float32), data.target.astype(np.int64)
+
+
+def synthetic_classification(n, seed, n_features=64, n_classes=10):
+    """``n`` samples of ``make_classification``: 10 classes, one Gaussian
+    cluster each on the vertices of a hypercube in 16 informative
+    dimensions, 8 redundant (linear combinations) and the rest noise,
+    standardised per feature."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=n, n_features=n_features, n_informative=16,
+        n_redundant=8, n_classes=n_classes, n_clusters_per_class=1,
+        random_state=int(seed) % (2 ** 32))
+    X = (X - X.mean(0)) / X.std(0)
+    return X.astype(np.float32), y.astype(np.int64)
 
 
 MAX_NDIM = 4                   # IDX files of images: 3, labels: 1

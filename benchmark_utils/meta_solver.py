@@ -51,7 +51,9 @@ import torch
 from .devices import (
     check_device, device_unavailable, solver_device, synchronize,
 )
-from .meta_gradients import SOLVER_OPTIONS, get_estimator
+from .meta_gradients import (
+    SOLVER_OPTIONS, estimator_parameters, get_estimator,
+)
 from .meta_objectives import MetaObjective, MetaProblem
 from .meta_optimizers import check_meta_optimizer, make_meta_optimizer
 from .meta_train import MetaTrainer
@@ -226,11 +228,58 @@ class MetaLearningSolver(BaseSolver):
         )
         steps = getattr(self, "max_meta_steps", None)
         device = self.problem.tasks.device
-        while (callback() and not self.trainer.stalled
-               and (steps is None or self.trainer.meta_steps < steps)):
+        while True:
+            # known before the callback: benchopt's evaluation of the last
+            # theta (in this callback, or right after run returns) is final
+            self.finished = self.trainer.stalled or (
+                steps is not None and self.trainer.meta_steps >= steps)
+            if not callback() or self.finished:
+                break
             self.trainer.step()
             synchronize(device)         # before benchopt reads its clock
+        self.finished = True
 
     def get_result(self):
+        result = self.trainer.result()
         # theta stays where it was learned: the objective evaluates there
-        return dict(result=self.trainer.result())
+        return dict(result=replace(result,
+                                   final=getattr(self, "finished", False)))
+
+
+def learned_optimizer_parameters(**overrides):
+    """The parameters every learned-optimizer solver shares, with their
+    defaults, updated by ``overrides`` (each a list of values): the
+    meta-objective (``split``, ``meta_objective``, ``val_fraction``), the
+    estimator (``gradient``, default ``tbptt``, and every estimator option;
+    ``truncation`` 20), the meta-optimizer (Adam, ``meta_lr``), the budget
+    ``max_meta_steps``, the ``device`` and ``compile``."""
+    parameters = {
+        "split": ["train", "validation"],
+        "meta_objective": ["naive"],
+        "val_fraction": [0.5],
+        "gradient": ["tbptt"],
+        **estimator_parameters(),
+        "truncation": [20],
+        "max_meta_steps": [50],
+        "meta_optimizer": ["adam"],
+        "meta_lr": [3e-3],
+        "device": ["auto"],
+        "compile": ["auto"],
+    }
+    parameters.update(overrides)
+    return parameters
+
+
+class LearnedOptimizerSolver(MetaLearningSolver):
+    """Base of the learned optimizers' solvers: a solver file sets
+    ``name``, ``parameters = learned_optimizer_parameters(...)`` and
+    :meth:`make_optimizer`. Meta-training: ``split="train"``
+    (train-by-train) or ``"validation"`` (each task's held-out last
+    ``val_fraction`` of samples), the loss averaged over each truncation
+    (``meta_objective="naive"``) or its log, estimated by ``gradient``
+    (``tbptt``: truncated backprop through persistent runs;
+    ``online-pes``: online PES over the same truncations)."""
+
+    def meta_setup(self):
+        return MetaSetup(self.meta_objective, self.split, self.gradient,
+                         self.val_fraction, self.estimator_options())

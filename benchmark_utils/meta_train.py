@@ -38,6 +38,10 @@ class SolverResult:
     their training split; None for a rule chosen without either.
     ``device``: where ``theta`` was chosen, and where the objective runs the
     meta-test evaluation (None: the run's device).
+    ``final``: the solver has finished (its ``run`` has returned or is
+    returning: it stopped by itself, or it runs once), so this is the last
+    result of its run: the objective then evaluates the held-out suites
+    in full (see ``objective.py``).
     """
 
     optimizer: object
@@ -47,6 +51,7 @@ class SolverResult:
     inner_gradient_evaluations: int = 0
     validation_split: bool | None = None
     device: object = None
+    final: bool = False
 
 
 class MetaTrainer:

@@ -62,4 +62,5 @@ class ReferenceSolver(BaseSolver):
         return dict(result=SolverResult(
             self.optimizer, self.theta, inner_gradient_evaluations=0,
             device=self.tasks.device,
+            final=True,
         ))

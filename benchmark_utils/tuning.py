@@ -99,6 +99,7 @@ class GridSearchSolver(BaseSolver):
             inner_gradient_evaluations=self.cost,
             validation_split=self.problem.objective.split == "validation",
             device=self.problem.tasks.device,
+            final=True,
         ))
 
 

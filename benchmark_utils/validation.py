@@ -57,6 +57,13 @@ def check_float(name, value, low=None, high=None, low_open=False,
     return float(value)
 
 
+def check_bool(name, value):
+    """Return ``value`` if it is True or False (not 0, 1 or a string)."""
+    if not isinstance(value, bool):
+        _fail(name, value, "True or False")
+    return value
+
+
 def check_positive(name, value):
     """Return ``value`` as a float if it is finite and > 0."""
     return check_float(name, value, low=0.0, low_open=True)

@@ -16,14 +16,20 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import emit  # noqa: E402
 import end_to_end  # noqa: E402
+import modules  # noqa: E402
 import neural  # noqa: E402
 import scalar  # noqa: E402
+import suites  # noqa: E402
 
 FULL = dict(speed=(8, 500, 1000), memory=(8, 500, 1000),
-            neural=dict(n_tasks=8, truncation=50, repeats=2), run=())
+            neural=dict(n_tasks=8, truncation=50, repeats=2), run=(),
+            modules=dict(n_tasks=8, horizon=100, repeats=3),
+            suites=dict(horizon=100, hidden=(100, 20)))
 QUICK = dict(speed=(8, 100, 200), memory=(4, 100, 100),
              neural=dict(n_tasks=4, truncation=10, repeats=1),
-             run=("-d", "quadratic[spectrum=linspace,horizon=80]"))
+             run=("-d", "quadratic[spectrum=linspace,horizon=80]"),
+             modules=dict(n_tasks=4, horizon=20, repeats=1),
+             suites=dict(horizon=10, hidden=(16,)))
 
 
 def main(argv=None):
@@ -38,6 +44,10 @@ def main(argv=None):
     for fig in scalar.meta_evals_to_optimum():
         emit(fig)
     for fig in neural.speedup(**sizes["neural"]):
+        emit(fig)
+    for fig in modules.speed(**sizes["modules"]):
+        emit(fig)
+    for fig in suites.cost(**sizes["suites"]):
         emit(fig)
     for fig in end_to_end.default_run(sizes["run"]):
         emit(fig)

@@ -74,6 +74,8 @@ class Solver(BaseSolver):
         self.cost = 0
 
     def get_result(self):
+        # final=True: a run_once solver's one result is its last
         return dict(result=SolverResult(
             HeavyBall(), self.theta, inner_gradient_evaluations=self.cost,
+            final=True,
         ))

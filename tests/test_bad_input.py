@@ -40,6 +40,11 @@ BAD_VALUES = {
     "batch_size": [0, 2.5, "32"],
     "eval_horizon": [0, -1, 1.5, "80"],
     "label_noise": [1.5, -0.1, NAN, "0.2"],
+    "activation": ["sigmoid", "ReLU", None, 1],
+    "suites": ["widest", "wider,deeper", ("wider", "widest"), ("wider", 1),
+               1, True],
+    "score": ["yes", 1, None],
+    "channels": [0, -2, 2.5, "8"],
     # solvers
     "gradient": ["no-such-estimator", None, 1],
     "eta0": [0.0, -0.1, INF, NAN, "0.1", True],
@@ -61,6 +66,7 @@ BAD_VALUES = {
     "sigma": [0.0, -0.1, INF, NAN, "0.1"],
     "pairs": [0, -1, 2.5, "8"],
     "device": ["tpu", None],
+    "compile": ["yes", None, 1],
     "variant": ["subtractive", None],
     "hyper_lr": [-1.0, INF, "big"],
     "reps_rel": [0.0, -1.0, NAN],
@@ -131,6 +137,18 @@ COMBINATIONS = [
     ("mlp", dict(label_noise=1.5), "label_noise", r"\[0, 1\]"),
     ("mlp", dict(label_noise=-0.1), "label_noise", r"\[0, 1\]"),
     ("mlp", dict(hidden=[8, 4], label_noise=1.0), None, None),  # valid
+    ("mlp", dict(suites="gelu", activation="gelu"), None, None),  # skipped
+    ("mlp", dict(suites="widest"), "suites",
+     "known suites \\('wider', 'deeper', 'tanh', 'gelu', 'longer', "
+     "'synthetic', 'mnist', or 'all', 'none'\\), got unknown 'widest'"),
+    ("conv", dict(suites="deeper"), "suites",
+     "known suites \\('wider', 'longer', or 'all', 'none'\\)"),
+    # with suites, half of the images are held out from meta-training
+    ("mlp", dict(suites="wider", n_samples=500, n_test=500),
+     "n_samples' \\+ 'n_test", "<= 898 .*half of them with suites"),
+    ("mlp", dict(suites="none", n_samples=500, n_test=500), None, None),
+    ("conv", dict(suites="all", n_samples=800, n_test=200),
+     "n_samples' \\+ 'n_test", "<= 898"),
     ("quadratic", dict(dtype="float16"), "dtype",
      "one of 'float64', 'float32'"),
 ]
@@ -212,8 +230,8 @@ def test_bad_solver_parameter(small_least_squares, name, params, parameter):
 
 SOLVER_COMBINATIONS = [
     ("log-unrolled", dict(gradient="exact"), "gradient",
-     "one of 'backprop', 'es', 'forward', 'greedy', 'pes', 'stable', "
-     "'tbptt', 'truncated'"),
+     "one of 'backprop', 'es', 'forward', 'greedy', 'online-pes', 'pes', "
+     "'stable', 'tbptt', 'truncated'"),
     ("log-unrolled", dict(gradient="hypergradient"), "gradient",
      "'hypergradient' was renamed 'greedy'"),
     ("log-unrolled", dict(gradient="truncated", truncation=0), "truncation",
@@ -270,6 +288,10 @@ SOLVER_COMBINATIONS = [
      "one of 'adam', 'rmsprop'"),
     ("neural-optimizer", dict(device="tpu"), "device",
      "one of 'auto', 'cpu', 'cuda'"),
+    ("lstm-optimizer", dict(gradient="online-pes", sigma=0.0), "sigma",
+     r"\(0, \+inf\)"),
+    ("lstm-optimizer", dict(gradient="online-pes", pairs=0), "pairs",
+     "integer >= 1"),
     # rules a family does not support still check their parameters
     ("polyak", dict(gamma=0.0), "gamma", r"\(0, \+inf\)"),
     ("hypergradient", dict(variant="subtractive"), "variant",

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from benchopt.benchmark import Benchmark
@@ -60,7 +61,8 @@ def benchopt(*args, cwd=None, timeout=900):
 
 def test_the_guide_has_one_example_per_extension_point():
     assert set(guide_examples()) == {
-        "datasets/logistic.py", "solvers/learnable_rmsprop.py",
+        "datasets/logistic.py", "datasets/tiny_cnn.py",
+        "solvers/learnable_rmsprop.py",
         "benchmark_utils/meta_gradients/forward_gradient.py"}
 
 
@@ -94,6 +96,27 @@ def test_a_new_task_family_passes_benchopts_suite(tmp_path):
     for check in ("test_dataset_class[logistic] PASSED",
                   "test_dataset_get_data[logistic] PASSED"):
         assert check in out, out[-2000:]
+
+
+def test_a_network_family_in_a_few_lines_runs(tmp_path):
+    copy = copy_with(tmp_path, "datasets/tiny_cnn.py")
+    out = tmp_path / "tiny_cnn.parquet"
+    proc = benchopt("run", str(copy), "-d", "tiny_cnn", "-s", "adam", "-s",
+                    "log-unrolled[gradient=backprop]", "-s",
+                    "log-unrolled[gradient=forward]", "-s",
+                    "neural-optimizer[truncation=5,max_meta_steps=3]",
+                    "--max-runs", "3", "--no-cache", "--no-plot",
+                    "--output", str(out))
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+    curves = pd.read_parquet(out).sort_values("stop_val").groupby(
+        "solver_name").objective_value
+    first, last = curves.first(), curves.last()
+    assert len(last) == 5             # neural-optimizer: both splits
+    assert np.isfinite(last).all()    # backprop and forward mode ran
+    adam = [name for name in last.index if name.startswith("adam")]
+    assert (last[adam] < 1.5).all()                 # chance: log 10 = 2.30
+    neural = [name for name in last.index if name.startswith("neural")]
+    assert (last[neural] < first[neural]).all()
 
 
 def test_a_new_learnable_optimizer_meta_trains_through_the_base(tmp_path):

@@ -101,7 +101,11 @@ def test_no_nan_reaches_a_result_column(runs):
             assert not metrics[METRIC + column].isna().any(), (solver,
                                                                column)
         for column, values in metrics.items():
-            # reported on every row or not at all (another family's metric)
+            # reported on every row or not at all (another family's metric);
+            # the held-out suites and the score are reported on a run's
+            # final row only (tests/test_generalization_run.py)
+            if column.startswith((METRIC + "suite_", METRIC + "speedup_")):
+                continue
             assert values.isna().all() or values.notna().all(), (
                 family, solver, column)
             assert not (values == -np.inf).any(), (solver, column)

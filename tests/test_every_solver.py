@@ -1,10 +1,12 @@
 """Every solver in solvers/, present and future, through the objective.
 
 Found the way benchopt finds them, so a contributed solver is tested here
-with nothing to register: on a small quadratic and a small least-squares
-family, with its first parameter values, it reports every common metric
-as a float and its tuning cost: 0 for the references (no meta-training),
-more than 0 for a solver that meta-learned.
+with nothing to register: on a small quadratic, a small least-squares
+and a small convolutional family (a network built from a torch.nn.Module,
+with a held-out suite), with its first parameter values, it reports every
+common metric as a float and its tuning cost: 0 for the references (no
+meta-training), more than 0 for a solver that meta-learned; where its
+result is final, every suite's metrics too.
 """
 
 import math
@@ -20,6 +22,8 @@ FAMILIES = {
     "quadratic": dict(spectrum="wishart", dim=5, horizon=20),
     "least_squares": dict(dim=10, n_samples=6, n_train_tasks=3,
                           n_test_tasks=3, horizon=10),
+    "conv": dict(n_samples=20, n_test=20, channels=2, horizon=5,
+                 n_train_tasks=2, n_test_tasks=2, suites="wider"),
 }
 
 
@@ -46,8 +50,10 @@ def test_solver_reports_metrics_and_cost(bench, objectives, name, family):
     solver.set_objective(**obj.get_objective())
     calls = iter(range(6))
     solver.run(lambda: next(calls, None) is not None)
-    metrics = obj.evaluate_result(**solver.get_result())
-    for key in COMMON:
+    result = solver.get_result()
+    metrics = obj.evaluate_result(**result)
+    suites = [f"suite_{s}_value" for s in obj.suites]
+    for key in COMMON + (suites if result["result"].final else []):
         assert isinstance(metrics[key], float), (name, key)
     assert not math.isnan(metrics["value"])
     cost = metrics["inner_gradient_evaluations"]

@@ -9,7 +9,7 @@ import torch
 from benchmark_utils.image_data import load_digits
 from benchmark_utils.tasks import make_generator
 from benchmark_utils.tasks.mlp import (
-    cross_entropy, logits, loss_and_grad, make_mlp_tasks,
+    ACTIVATIONS, cross_entropy, logits, loss_and_grad, make_mlp_tasks,
 )
 from benchmark_utils.tasks.sampler import epoch_batches
 from conftest import make_dataset, make_objective
@@ -22,30 +22,49 @@ def small_tasks(n_tasks=3, n_samples=60, label_noise=0.0, hidden=(16, 8),
                           label_noise, horizon, make_generator(seed), dtype)
 
 
-def test_written_out_backward_is_autograd():
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_written_out_backward_is_autograd(activation):
     tasks = small_tasks()
     X, y = tasks._batch(3)
     w = tasks.w0.clone().requires_grad_(True)
-    loss = cross_entropy(logits(w, X, tasks.sizes), y).mean(-1)
+    loss = cross_entropy(logits(w, X, tasks.sizes, activation), y).mean(-1)
     (expected,) = torch.autograd.grad(loss.sum(), w)
-    value, grad = loss_and_grad(tasks.w0, X, y, tasks.sizes)
+    value, grad = loss_and_grad(tasks.w0, X, y, tasks.sizes, activation)
     torch.testing.assert_close(value, loss.detach(), rtol=1e-14, atol=0)
     torch.testing.assert_close(grad, expected, rtol=1e-12, atol=1e-15)
 
 
-def test_second_derivatives_flow_through_the_written_out_backward():
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_second_derivatives_flow_through_the_written_out_backward(
+        activation):
     # forward mode through loss_and_grad = autograd's Hessian-vector product
     tasks = small_tasks()
     X, y = tasks._batch(0)
     v = torch.randn(tasks.w0.shape, generator=make_generator(1),
                     dtype=torch.float64)
-    _, hvp = torch.func.jvp(lambda w: loss_and_grad(w, X, y, tasks.sizes)[1],
-                            (tasks.w0,), (v,))
+    _, hvp = torch.func.jvp(
+        lambda w: loss_and_grad(w, X, y, tasks.sizes, activation)[1],
+        (tasks.w0,), (v,))
     w = tasks.w0.clone().requires_grad_(True)
-    loss = cross_entropy(logits(w, X, tasks.sizes), y).mean(-1).sum()
+    loss = cross_entropy(logits(w, X, tasks.sizes, activation),
+                         y).mean(-1).sum()
     (g,) = torch.autograd.grad(loss, w, create_graph=True)
     (expected,) = torch.autograd.grad((g * v).sum(), w)
     torch.testing.assert_close(hvp, expected, rtol=1e-10, atol=1e-14)
+
+
+def test_the_activation_is_the_tasks_own():
+    X, y = load_digits()
+    relu = small_tasks()
+    tanh = make_mlp_tasks(X, y, 3, 60, 100, (16, 8), 16, 0.0, 30,
+                          make_generator(0), torch.float64, "tanh")
+    assert torch.equal(relu.w0, tanh.w0)        # same draws, other units
+    Xb, yb = tanh._batch(0)
+    torch.testing.assert_close(
+        tanh.inner_grad(tanh.w0, 0),
+        loss_and_grad(tanh.w0, Xb, yb, tanh.sizes, "tanh")[1])
+    assert not torch.allclose(tanh.inner_grad(tanh.w0, 0),
+                              relu.inner_grad(relu.w0, 0))
 
 
 def one_hot_images(n_per_class=40):

@@ -38,7 +38,7 @@ def test_features_are_the_documented_31():
     assert coords.shape[:2] == tasks.w0.shape
     assert float(coords.abs().max()) <= 10.0
     # each per-coordinate feature has mean |.| 1 over each parameter tensor
-    first = coords[:, :tasks.layout[0]]
+    first = coords[:, :math.prod(tasks.layout[0])]
     unclipped = first.abs().amax(1) < 10.0
     torch.testing.assert_close(first.abs().mean(1)[unclipped],
                                torch.ones_like(first[:, 0])[unclipped],

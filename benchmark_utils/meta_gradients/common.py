@@ -26,6 +26,17 @@ def check_truncation(truncation, horizon):
     return k
 
 
+def segment_loss(objective):
+    """The per-step loss of truncated estimators (``tbptt``,
+    ``online-pes``): ``tasks, w -> (B,)``, the loss of the meta-objective's
+    split at ``w``, or its log for the log objective."""
+    def step_loss(tasks, w):
+        loss = tasks.loss(objective.split)(w)
+        return loss if objective.kind == "naive" else torch.log(loss)
+
+    return step_loss
+
+
 def check_seed(name, value):
     return check_int(name, value, minimum=0)
 

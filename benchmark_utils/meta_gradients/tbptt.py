@@ -30,6 +30,7 @@ from ..meta_objectives import MetaGradient
 from ..unroll import PersistentUnroll
 from ..validation import check_int
 from .base import Estimator, Option
+from .common import segment_loss
 
 
 def check_bool(name, value):
@@ -53,15 +54,9 @@ class TBPTT(Estimator):
                                 problem.horizon)
 
     def estimate(self, problem, theta, run):
-        objective = problem.objective
-
-        def step_loss(tasks, w):
-            loss = tasks.loss(objective.split)(w)
-            return loss if objective.kind == "naive" else torch.log(loss)
-
         theta_ = theta.detach().requires_grad_(True)
         length = min(self.truncation, problem.horizon)
-        seg = run.segment(theta_, length, step_loss,
+        seg = run.segment(theta_, length, segment_loss(problem.objective),
                           first_order=self.first_order)
         loss = seg.mean()
         if torch.isfinite(loss):

@@ -33,8 +33,9 @@ Optional members, with their defaults here:
   the last iterate; schedule-free: its average);
 - ``diagnostics(state)``: extra plain-float metrics of a finished run;
 - ``for_layout(layout)``: the optimizer for tasks whose parameter rows are
-  made of tensors of sizes ``layout`` (default: itself; the neural
-  optimizers normalise their features per tensor);
+  made of tensors of shapes ``layout`` (default: itself; the neural
+  optimizers normalise their features per tensor, the factored one keeps
+  row and column moments of matrices);
 - ``is_gradient_descent`` / ``gd_step_size(theta)``: the rule is plain
   ``w - eta g`` with a scalar step (the exact paths of linear tasks apply).
 """
@@ -43,6 +44,11 @@ from abc import ABC, abstractmethod
 import math
 
 import torch
+
+
+def sizes_of(layout):
+    """The sizes of the tensors of shapes ``layout``."""
+    return tuple(math.prod(shape) for shape in layout)
 
 
 class InnerOptimizer(ABC):
@@ -68,8 +74,8 @@ class InnerOptimizer(ABC):
         return {}
 
     def for_layout(self, layout):
-        """This optimizer for parameter rows made of tensors of sizes
-        ``layout`` (a tuple summing to d)."""
+        """This optimizer for parameter rows made of tensors of shapes
+        ``layout`` (a tuple of tuples whose sizes sum to d)."""
         return self
 
     def gd_step_size(self, theta):

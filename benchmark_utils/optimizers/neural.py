@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 import torch
 
-from .base import LearnableOptimizer
+from .base import LearnableOptimizer, sizes_of
 from ..validation import check_int
 
 DECAYS = (0.5, 0.9, 0.99, 0.999, 0.9999)
@@ -89,10 +89,10 @@ class NeuralOptimizer(LearnableOptimizer):
         check_int("hidden", self.hidden)
 
     def for_layout(self, layout):
-        layout = tuple(int(n) for n in layout)
-        if layout == self.segments:
+        segments = sizes_of(layout)
+        if segments == self.segments:
             return self
-        return NeuralOptimizer(self.hidden, layout)
+        return NeuralOptimizer(self.hidden, segments)
 
     def hyperparameters(self, theta):
         return {}

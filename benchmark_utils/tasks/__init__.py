@@ -6,7 +6,11 @@
 - :mod:`.linear`, :mod:`.gd_closed_form`, :mod:`.linear_families`:
   quadratics and least squares, their exact gradient-descent closed form,
   and their generators;
-- :mod:`.mlp`: small MLP classifiers on images (paper Section 5).
+- :mod:`.mlp`: small MLP classifiers on images (paper Section 5), the
+  base of the classification families;
+- :mod:`.modules`: any ``torch.nn.Module`` as tasks, with ``torch.func``
+  (the ``conv`` family);
+- :mod:`.suites`: held-out meta-test suites and the held-out image pool.
 """
 
 from .base import DTYPES, REQUIRED_METRICS, TaskBatch, make_generator

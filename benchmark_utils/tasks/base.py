@@ -38,7 +38,7 @@ capability                         default (what callers then do)
 ``spectrum_bounds()``              None: rules needing ``L``, ``mu`` skip
 ``optimal_step_size(T)``           None: no ``eta_star`` metric
 ``optimal_train_loss()``           None: Polyak's step skips
-``layout``                         ``(d,)``: one parameter tensor
+``layout``                         ``((d,),)``: one parameter tensor
 ``to(device)``                     the batch itself: it stays put
 ``restart(run)``                   the batch itself: a persistent run
                                    restarts from the same start
@@ -199,8 +199,11 @@ class TaskBatch(ABC):
 
     @property
     def layout(self):
-        """Sizes of the parameter tensors in a row of ``w0``, in order."""
-        return (self.w0.shape[1],)
+        """Shapes of the parameter tensors in a row of ``w0``, in order (a
+        tuple of tuples; the row is their flattened concatenation): what
+        optimizers that work per tensor (per-tensor normalisation, factored
+        second moments) are bound to."""
+        return ((self.w0.shape[1],),)
 
     def to(self, device):
         """These tasks on ``device``; by default they stay where they are."""

@@ -2,10 +2,11 @@
 (paper Section 5).
 
 A task is a data set of images with randomly permuted class labels and an
-MLP ``in -> hidden... -> 10`` with ReLU units and softmax cross-entropy::
+MLP ``in -> hidden... -> 10`` with units ``a`` (ReLU by default, tanh or
+GELU: :data:`ACTIVATIONS`) and softmax cross-entropy::
 
     f(w; S) = 1/|S| sum_{(x, y) in S} [logsumexp(z(x)) - z_y(x)],
-    z(x) = W_L relu(... relu(W_1 x + b_1) ...) + b_L.
+    z(x) = W_L a(... a(W_1 x + b_1) ...) + b_L.
 
 Parameters are one flat vector per task (B, D), layer by layer ``W_l`` (in
 x out, row-major) then ``b_l``, so that any coordinate-wise inner optimizer
@@ -20,6 +21,11 @@ over tasks (no per-task Python loop, no autograd tape for the inner
 gradient); the backward pass is itself made of differentiable operations,
 so autograd or forward mode can still differentiate an unroll through it
 (second derivatives of the meta-objective).
+
+:class:`MLPTasks` is also the base of the other classification families
+(:mod:`.modules`): the data, the mini-batch schedule, hold-out and restarts
+live here, the network in three methods (:meth:`MLPTasks.logits_of`,
+:meth:`MLPTasks.value_and_grad`, :meth:`MLPTasks.initial_params`).
 """
 
 from dataclasses import dataclass, replace
@@ -33,16 +39,31 @@ from .sampler import MinibatchSchedule, gather_rows
 from ..validation import check_choice, check_float, check_int
 
 
+def _gelu_derivative(pre):
+    """``d/da [a Phi(a)] = Phi(a) + a phi(a)`` (the exact, erf-form GELU)."""
+    return (0.5 * (1 + torch.erf(pre * math.sqrt(0.5)))
+            + pre * torch.exp(-0.5 * pre.square()) / math.sqrt(2 * math.pi))
+
+
+#: unit name -> (a(pre), a'(pre, post)): the derivative is written out from
+#: the pre-activation ``pre`` and the activation ``post = a(pre)``
+ACTIVATIONS = {
+    "relu": (torch.relu, lambda pre, post: post > 0),
+    "tanh": (torch.tanh, lambda pre, post: 1 - post.square()),
+    "gelu": (F.gelu, lambda pre, post: _gelu_derivative(pre)),
+}
+
+
 def layer_shapes(sizes):
     """``[(fan_in, fan_out), ...]`` of an MLP with layer ``sizes``."""
     return list(zip(sizes[:-1], sizes[1:]))
 
 
-def param_segments(sizes):
-    """Sizes of the parameter tensors, in the flat vector's order."""
+def param_shapes(sizes):
+    """Shapes of the parameter tensors, in the flat vector's order."""
     out = []
     for fan_in, fan_out in layer_shapes(sizes):
-        out += [fan_in * fan_out, fan_out]
+        out += [(fan_in, fan_out), (fan_out,)]
     return tuple(out)
 
 
@@ -70,14 +91,15 @@ def _unflatten(w, sizes):
     return layers
 
 
-def logits(w, X, sizes):
+def logits(w, X, sizes, activation="relu"):
     """Network outputs (B, n, classes) at inputs X (B, n, p)."""
+    unit = ACTIVATIONS[activation][0]
     h = X
     layers = _unflatten(w, sizes)
     for i, (W, b) in enumerate(layers):
         h = torch.baddbmm(b.unsqueeze(1), h, W)
         if i < len(layers) - 1:
-            h = torch.relu(h)
+            h = unit(h)
     return h
 
 
@@ -86,21 +108,24 @@ def cross_entropy(z, y):
     return torch.logsumexp(z, -1) - z.gather(-1, y.unsqueeze(-1)).squeeze(-1)
 
 
-def loss_and_grad(w, X, y, sizes):
+def loss_and_grad(w, X, y, sizes, activation="relu"):
     """Mean cross-entropy (B,) on (X, y) and its gradient in w (B, D).
 
     Backpropagation written out: with ``delta_L = (softmax(z) - onehot(y))
     / n``, ``dW_l = h_{l-1}^T delta_l``, ``db_l = sum_n delta_l`` and
-    ``delta_{l-1} = (delta_l W_l^T) * 1[h_{l-1} > 0]``.
+    ``delta_{l-1} = (delta_l W_l^T) * a'(pre_{l-1})`` (ReLU: ``1[h_{l-1} >
+    0]``; tanh: ``1 - h_{l-1}^2``; GELU: ``Phi + pre phi``).
     """
+    unit, derivative = ACTIVATIONS[activation]
     layers = _unflatten(w, sizes)
-    acts = [X]
+    acts, slopes = [X], [None]
     h = X
     for i, (W, b) in enumerate(layers):
         h = torch.baddbmm(b.unsqueeze(1), h, W)
         if i < len(layers) - 1:
-            h = torch.relu(h)
+            pre, h = h, unit(h)
             acts.append(h)
+            slopes.append(derivative(pre, h))
     loss = cross_entropy(h, y).mean(-1)
     n = X.shape[1]
     delta = (torch.softmax(h, -1)
@@ -112,7 +137,7 @@ def loss_and_grad(w, X, y, sizes):
         grads.append(delta.sum(1))
         grads.append(torch.bmm(h_in.transpose(1, 2), delta).flatten(1))
         if i > 0:
-            delta = torch.bmm(delta, W.transpose(1, 2)) * (h_in > 0)
+            delta = torch.bmm(delta, W.transpose(1, 2)) * slopes[i]
     return loss, torch.cat(grads[::-1], dim=1)
 
 
@@ -127,13 +152,14 @@ class LabelledSample:
 @dataclass(frozen=True, eq=False)
 class SplitLoss:
     """Mean cross-entropy of every task on one split, as a callable
-    ``w (B, D) -> (B,)`` (the meta-objective's ``tasks.loss(split)``)."""
+    ``w (B, D) -> (B,)`` (the meta-objective's ``tasks.loss(split)``);
+    ``network(w, X)`` gives the logits."""
 
     data: LabelledSample
-    sizes: tuple
+    network: object
 
     def __call__(self, w):
-        return cross_entropy(logits(w, self.data.X, self.sizes),
+        return cross_entropy(self.network(w, self.data.X),
                              self.data.y).mean(-1)
 
 
@@ -145,6 +171,7 @@ class MLPTasks(TaskBatch):
     ``schedule``), ``test`` the held-out images of the meta-test metrics,
     ``validation`` the held-out part of ``train`` after :meth:`hold_out`.
     ``seed`` seeds :meth:`restart` and the schedule's redraws.
+    ``activation``: the hidden units (:data:`ACTIVATIONS`).
     """
 
     sizes: tuple
@@ -154,7 +181,22 @@ class MLPTasks(TaskBatch):
     schedule: MinibatchSchedule
     seed: int
     validation: LabelledSample | None = None
+    activation: str = "relu"
     family: str = "mlp"
+
+    # -- the network (what a subclass of another architecture overrides) --
+
+    def logits_of(self, w, X):
+        """Logits (B, n, classes) of parameters w (B, D) at X (B, n, p)."""
+        return logits(w, X, self.sizes, self.activation)
+
+    def value_and_grad(self, w, X, y):
+        """Mean cross-entropy (B,) on (X, y) and its gradient (B, D)."""
+        return loss_and_grad(w, X, y, self.sizes, self.activation)
+
+    def initial_params(self, gen):
+        """A fresh initialisation (B, D) of every task's network."""
+        return init_params(self.n_tasks, self.sizes, gen, self.dtype)
 
     # -- the contract ------------------------------------------------------
 
@@ -164,16 +206,16 @@ class MLPTasks(TaskBatch):
 
     def inner_grad(self, w, step):
         """Gradient (B, D) of the cross-entropy on mini-batch ``step``."""
-        return loss_and_grad(w, *self._batch(step), self.sizes)[1]
+        return self.value_and_grad(w, *self._batch(step))[1]
 
     def inner_loss(self, w, step):
         """Cross-entropy (B,) on mini-batch ``step``."""
         X, y = self._batch(step)
-        return cross_entropy(logits(w, X, self.sizes), y).mean(-1)
+        return cross_entropy(self.logits_of(w, X), y).mean(-1)
 
     def loss(self, split):
         """Full-split mean cross-entropy: "train", "validation", "test"."""
-        return SplitLoss(self.split_part(split), self.sizes)
+        return SplitLoss(self.split_part(split), self.logits_of)
 
     def metrics(self, w, horizon):
         """Meta-test metrics at parameters ``w`` (B, D), plain floats:
@@ -184,7 +226,7 @@ class MLPTasks(TaskBatch):
         out = {}
         with torch.no_grad():
             for name, data in (("test", self.test), ("train", self.train)):
-                z = logits(w, data.X, self.sizes)
+                z = self.logits_of(w, data.X)
                 loss = cross_entropy(z, data.y).mean(-1).double()
                 loss = torch.where(torch.isfinite(loss), loss, math.inf)
                 acc = (z.argmax(-1) == data.y).double().mean(-1)
@@ -207,7 +249,9 @@ class MLPTasks(TaskBatch):
 
     @property
     def layout(self):
-        return param_segments(self.sizes)
+        """``W_l`` (fan_in, fan_out) then ``b_l`` (fan_out,), layer by
+        layer."""
+        return param_shapes(self.sizes)
 
     def hold_out(self, val_fraction):
         """Hold out the last ``round(val_fraction n)`` training samples of
@@ -228,7 +272,7 @@ class MLPTasks(TaskBatch):
         if run == 0:
             return self
         gen = make_generator(self.seed * 7919 + run)
-        w0 = init_params(self.n_tasks, self.sizes, gen, self.dtype)
+        w0 = self.initial_params(gen)
         return replace(self, w0=w0.to(self.device),
                        schedule=self.schedule.redraw(self.n_samples, gen))
 
@@ -245,16 +289,16 @@ class MLPTasks(TaskBatch):
         )
 
 
-def make_mlp_tasks(images, labels, n_tasks, n_samples, n_test, hidden,
-                   batch_size, label_noise, horizon, gen, dtype):
-    """Draw ``n_tasks`` MLP tasks from ``(images, labels)`` (numpy).
+def draw_task_data(images, labels, n_tasks, n_samples, n_test, label_noise,
+                   gen, dtype):
+    """The data of ``n_tasks`` classification tasks drawn from ``(images,
+    labels)`` (numpy): ``(train, test, n_classes)``, two
+    :class:`LabelledSample`.
 
-    Each task: a random permutation of the 10 class labels; ``n_samples``
+    Each task: a random permutation of the class labels; ``n_samples``
     training images drawn without replacement, each training label replaced
     with probability ``label_noise`` by a uniformly drawn one; ``n_test``
-    of the remaining images (clean labels) as its test set; an MLP ``p ->
-    hidden -> 10`` initialised at random; ``horizon`` mini-batches of
-    ``batch_size`` in shuffled epochs.
+    of the remaining images (clean labels) as its test set.
     """
     X_all = torch.as_tensor(images)
     y_all = torch.as_tensor(labels)
@@ -271,26 +315,47 @@ def make_mlp_tasks(images, labels, n_tasks, n_samples, n_test, hidden,
         ytr.append(torch.where(noisy, random_labels, y))
         Xte.append(X_all[test])
         yte.append(relabel[y_all[test]])
-    sizes = (X_all.shape[1], *hidden, n_classes)
+    return (LabelledSample(torch.stack(Xtr).to(dtype), torch.stack(ytr)),
+            LabelledSample(torch.stack(Xte).to(dtype), torch.stack(yte)),
+            n_classes)
+
+
+def make_mlp_tasks(images, labels, n_tasks, n_samples, n_test, hidden,
+                   batch_size, label_noise, horizon, gen, dtype,
+                   activation="relu"):
+    """Draw ``n_tasks`` MLP tasks from ``(images, labels)`` (numpy).
+
+    The data of :func:`draw_task_data`; an MLP ``p -> hidden -> classes``
+    with ``activation`` units, initialised at random; ``horizon``
+    mini-batches of ``batch_size`` in shuffled epochs.
+    """
+    train, test, n_classes = draw_task_data(
+        images, labels, n_tasks, n_samples, n_test, label_noise, gen, dtype)
+    sizes = (train.X.shape[2], *hidden, n_classes)
     seed = int(torch.randint(2 ** 31, (1,), generator=gen))
     return MLPTasks(
         sizes=sizes,
         w0=init_params(n_tasks, sizes, gen, dtype),
-        train=LabelledSample(torch.stack(Xtr).to(dtype), torch.stack(ytr)),
-        test=LabelledSample(torch.stack(Xte).to(dtype), torch.stack(yte)),
+        train=train,
+        test=test,
         schedule=MinibatchSchedule.draw(n_tasks, n_samples, batch_size,
                                         horizon, gen),
         seed=seed,
+        activation=activation,
     )
 
 
 SOURCES = {"digits": 1797, "mnist": 70000}     # images available
 
 
-def check_mlp_parameters(**p):
-    """Validate the ``mlp`` family's parameters; return them normalised.
+def check_mlp_parameters(held_out_pool=False, **p):
+    """Validate the ``mlp`` family's parameters (the data's and, where
+    ``hidden`` is given, the network's); return them normalised.
 
-    Raises ValueError naming the parameter, before any data is loaded.
+    ``held_out_pool``: the meta-train tasks draw from half of the images
+    (the other half is held out for the suites), so ``n_samples + n_test``
+    must fit in half of them. Raises ValueError naming the parameter,
+    before any data is loaded.
     """
     out = dict(source=check_choice("source", p["source"], SOURCES))
     for key in ("n_samples", "n_test", "batch_size", "horizon",
@@ -298,13 +363,29 @@ def check_mlp_parameters(**p):
         out[key] = check_int(key, p[key])
     out["n_samples"] = check_int("n_samples", p["n_samples"], 2)
     available = SOURCES[out["source"]]
+    if held_out_pool:
+        available = int(available / 2)
     if out["n_samples"] + out["n_test"] > available:
+        where = (" (half of them with suites: the other half is held out)"
+                 if held_out_pool else "")
         raise ValueError(
             f"parameters 'n_samples' + 'n_test' must be <= {available} (the "
-            f"{out['source']} images), got {out['n_samples']} + "
+            f"{out['source']} images{where}), got {out['n_samples']} + "
             f"{out['n_test']}"
         )
-    hidden = p["hidden"]
+    out["label_noise"] = check_float("label_noise", p["label_noise"], 0.0,
+                                     1.0)
+    out["dtype"] = DTYPES[check_choice("dtype", p["dtype"], DTYPES)]
+    if "hidden" in p:           # the MLP's (other networks have none)
+        out["hidden"] = check_hidden(p["hidden"])
+        out["activation"] = check_choice(
+            "activation", p.get("activation", "relu"), ACTIVATIONS)
+    return out
+
+
+def check_hidden(hidden):
+    """The hidden widths as a tuple of ints >= 1; ValueError naming
+    ``hidden``."""
     if isinstance(hidden, int) and not isinstance(hidden, bool):
         hidden = (hidden,)
     if not isinstance(hidden, (tuple, list)):
@@ -312,8 +393,4 @@ def check_mlp_parameters(**p):
             "parameter 'hidden' must be a tuple of layer widths, got "
             f"{hidden!r}"
         )
-    out["hidden"] = tuple(check_int("hidden", h) for h in hidden)
-    out["label_noise"] = check_float("label_noise", p["label_noise"], 0.0,
-                                     1.0)
-    out["dtype"] = DTYPES[check_choice("dtype", p["dtype"], DTYPES)]
-    return out
+    return tuple(check_int("hidden", h) for h in hidden)

@@ -1,0 +1,22 @@
+from benchmark_utils.meta_solver import (
+    LearnedOptimizerSolver, learned_optimizer_parameters,
+)
+from benchmark_utils.optimizers.adafac import AdafacOptimizer
+
+
+class Solver(LearnedOptimizerSolver):
+    """A per-parameter MLP learned optimizer fed with factored (row and
+    column) second moments, in the spirit of learned_optimization's
+    ``AdafacMLPLOpt``: 10 features a coordinate, a sign-equivariant MLP of
+    ``hidden`` units; meta-trained by truncated backprop through
+    persistent runs (``tbptt``) or online PES; see
+    :class:`~benchmark_utils.meta_solver.LearnedOptimizerSolver` for the
+    shared parameters."""
+
+    name = "adafac-optimizer"
+    parameters = learned_optimizer_parameters(
+        split=["validation"], hidden=[16], max_meta_steps=[10])
+    test_config = {"dataset": {"name": "mlp"}}
+
+    def make_optimizer(self):
+        return AdafacOptimizer(self.hidden)

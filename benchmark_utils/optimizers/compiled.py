@@ -150,12 +150,15 @@ class CompiledOptimizer(LearnableOptimizer):
         args = (params, grad, state, theta)
         if self.failure is None and self._compiled is None:
             reason = compile_unavailable(_device_of(params))
+            if reason is None:
+                try:
+                    _configure_compilation()
+                    self._compiled = torch.compile(self.inner.update,
+                                                   **self.options)
+                except Exception as err:    # noqa: BLE001 - any: eager
+                    reason = f"{type(err).__name__}: {_first_line(err)}"
             if reason is not None:
                 self._fall_back(reason)
-            else:
-                _configure_compilation()
-                self._compiled = torch.compile(self.inner.update,
-                                               **self.options)
         if self.failure is not None or _under_functorch():
             return self.inner.update(*args, **kwargs)
         signature = self._signature(args, kwargs)

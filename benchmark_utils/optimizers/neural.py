@@ -62,9 +62,8 @@ _ADAM_FEATURE = 2 + 2 * len(DECAYS) + DECAYS.index(0.9)   # m/sqrt(v), 0.9
 def _segment_index(segments, device):
     """(D,) the parameter tensor each coordinate belongs to."""
     sizes = torch.tensor(segments, device=device)
-    return torch.repeat_interleave(
-        torch.arange(len(segments), device=device), sizes,
-        output_size=sum(segments))
+    return torch.repeat_interleave(torch.arange(len(segments),
+                                                device=device), sizes)
 
 
 class NeuralState(NamedTuple):

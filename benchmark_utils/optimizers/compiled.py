@@ -165,7 +165,13 @@ class CompiledOptimizer(LearnableOptimizer):
         first = signature not in self._signatures
         start = time.perf_counter()
         try:
-            out = self._compiled(*args, **kwargs)
+            with warnings.catch_warnings():
+                # the cached segment indices are pure functions of their
+                # arguments: TorchDynamo tracing through the cache is exact
+                warnings.filterwarnings(
+                    "ignore", message=".*functools.lru_cache",
+                    category=UserWarning)
+                out = self._compiled(*args, **kwargs)
         except Exception as err:    # noqa: BLE001 - decided by eager below
             out = self.inner.update(*args, **kwargs)   # raises a real error
             self._fall_back(f"{type(err).__name__}: {_first_line(err)}")

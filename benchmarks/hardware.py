@@ -24,6 +24,8 @@ PyTorch user would pick, on one device.
   forward and backward on the batch (6 flops per weight and example).
 
 Compile time is reported apart (first call less a steady-state call).
+The timings compared in a figure are taken in turn, round by round, and
+each is the minimum over its rounds.
 Every clock read is preceded by a device synchronisation (CUDA runs
 asynchronously). A peer library that does not import or run with this
 torch gives its error text in place of the figure.
@@ -55,11 +57,15 @@ def best_time(fn, repeats, device):
     return min(times)
 
 
-def first_and_steady(fn, repeats, device):
-    """(first call, best of ``repeats`` later calls): compile time is the
-    first less the steady state."""
-    first = best_time(fn, 1, device)
-    return first, best_time(fn, repeats, device)
+def interleaved(fns, repeats, device):
+    """{name: minimum wall time} of the callables ``fns`` ({name: fn}),
+    called in turn ``repeats`` rounds: side by side, so that a change of
+    the machine's load hits all of them alike."""
+    times = {name: math.inf for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name] = min(times[name], best_time(fn, 1, device))
+    return times
 
 
 def _learned():
@@ -200,11 +206,20 @@ def meta_gradient(n_tasks=4, truncation=20, repeats=2, device="cpu"):
     fast = _problem(tasks, compiled(NeuralOptimizer()), truncation)
     theta = eager.optimizer.init_theta(make_generator(1), torch.float32)
     theta = theta.to(device)
-    first, t_fast = first_and_steady(
-        lambda: ours_meta_gradient(fast, theta, truncation), repeats,
-        device)
-    t_eager = best_time(lambda: ours_meta_gradient(eager, theta, truncation),
-                        repeats, device)
+    fns = {"fast": lambda: ours_meta_gradient(fast, theta, truncation),
+           "eager": lambda: ours_meta_gradient(eager, theta, truncation)}
+    first = best_time(fns["fast"], 1, device)          # compiles
+    errors = {}
+    for name, peer in PEERS.items():
+        try:
+            peer(eager, theta, 1)                      # imports, runs
+        except Exception as err:   # noqa: BLE001 - recorded, not raised
+            errors[name] = _error(err)
+            continue
+        fns[name] = (lambda peer: lambda: peer(eager, theta, truncation))(
+            peer)
+    times = interleaved(fns, repeats, device)
+    t_fast, t_eager = times["fast"], times["eager"]
     steps = n_tasks * truncation
     sizes = dict(n_tasks=n_tasks, truncation=truncation, hidden=[100, 20],
                  dtype="float32", device=str(device))
@@ -226,16 +241,14 @@ def meta_gradient(n_tasks=4, truncation=20, repeats=2, device="cpu"):
                                              torch.float64).to(device)
     reference = ours_meta_gradient(problem64, theta64, 3)
     for name, peer in PEERS.items():
-        try:
-            t_peer = best_time(lambda: peer(eager, theta, truncation),
-                               repeats, device)
-            g = peer(problem64, theta64, 3)
-            rel = float((g - reference).abs().max() / reference.abs().max())
-        except Exception as err:   # noqa: BLE001 - recorded, not raised
+        if name in errors:
             figs.append(figure(f"meta_grad_over_{name}", None, "ratio",
-                               ">= 3", f"{name} failed", error=_error(err),
-                               sizes=sizes))
+                               ">= 3", f"{name} failed",
+                               error=errors[name], sizes=sizes))
             continue
+        t_peer = times[name]
+        g = peer(problem64, theta64, 3)
+        rel = float((g - reference).abs().max() / reference.abs().max())
         figs.append(figure(
             f"meta_grad_over_{name}", t_peer / t_fast, "ratio", ">= 3",
             f"{name}, per-task nn.Module loop: {steps / t_peer:.0f} inner "
@@ -309,14 +322,11 @@ def update_and_step(n_tasks=8, repeats=5, device="cpu"):
     w = tasks.w0
     grad = tasks.inner_grad(w, 0)
     param, adam = _adam(w, grad)
-    t_adam = best_time(adam.step, repeats, device)
 
     def adam_step():
         param.grad = tasks.inner_grad(param.detach(), 0)
         adam.step()
 
-    with torch.no_grad():
-        t_adam_step = best_time(adam_step, repeats, device)
     peak, bandwidth = measure_machine(device)
     sizes = dict(n_tasks=n_tasks, hidden=[100, 20], batch=32,
                  dtype="float32", device=str(device),
@@ -329,17 +339,21 @@ def update_and_step(n_tasks=8, repeats=5, device="cpu"):
         theta = theta.to(device)
         state = eager.init(w)
         with torch.no_grad():
-            t_eager = best_time(lambda: eager.update(w, grad, state, theta),
-                                repeats, device)
-            first, t_fast = first_and_steady(
-                lambda: fast.update(w, grad, state, theta), repeats, device)
+            def update(opt):
+                return lambda: opt.update(w, grad, state, theta)
 
             def step(opt):
                 return lambda: opt.update(w, tasks.inner_grad(w, 0), state,
                                           theta)
 
-            t_step_eager = best_time(step(eager), repeats, device)
-            t_step_fast = best_time(step(fast), repeats, device)
+            first = best_time(update(fast), 1, device)       # compiles
+            t = interleaved(dict(
+                adam=adam.step, adam_step=adam_step, eager=update(eager),
+                fast=update(fast), step_eager=step(eager),
+                step_fast=step(fast)), repeats, device)
+        t_adam, t_adam_step = t["adam"], t["adam_step"]
+        t_eager, t_fast = t["eager"], t["fast"]
+        t_step_eager, t_step_fast = t["step_eager"], t["step_fast"]
         t_step = min(t_step_eager, t_step_fast)
         bound, parts = bound_seconds(tasks, eager, theta, state, peak,
                                      bandwidth)

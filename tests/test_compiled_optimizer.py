@@ -89,7 +89,7 @@ def test_compiled_equals_eager(name, dtype):
     assert rel_diff(w_fast, w_eager) <= TOLERANCE[dtype]
     assert float(mg_eager.grad.abs().max()) > 0          # not a trivial 0
     assert rel_diff(mg_fast.grad, mg_eager.grad) <= TOLERANCE[dtype]
-    assert mg_fast.value == pytest.approx(mg_eager.value,
+    assert mg_fast.loss == pytest.approx(mg_eager.loss,
                                           rel=TOLERANCE[dtype])
 
 

@@ -90,7 +90,7 @@ def test_compiled_equals_eager(name, dtype):
     assert float(mg_eager.grad.abs().max()) > 0          # not a trivial 0
     assert rel_diff(mg_fast.grad, mg_eager.grad) <= TOLERANCE[dtype]
     assert mg_fast.loss == pytest.approx(mg_eager.loss,
-                                          rel=TOLERANCE[dtype])
+                                         rel=TOLERANCE[dtype])
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(),

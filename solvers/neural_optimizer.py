@@ -15,7 +15,8 @@ class Solver(MetaLearningSolver):
     norm clipped to 1; a meta-step whose meta-loss or meta-gradient is not
     finite is counted in ``meta_grad_failures`` and skipped. Stops after
     ``max_meta_steps`` meta-steps (or at benchopt's ``--timeout``). Runs on
-    ``device`` ("auto" = CUDA when available).
+    ``device`` ("auto": the run's device) with its update compiled by
+    ``compile`` (see :mod:`benchmark_utils.meta_solver`).
     """
 
     name = "neural-optimizer"
@@ -29,6 +30,7 @@ class Solver(MetaLearningSolver):
         "meta_optimizer": ["adam"],
         "meta_lr": [3e-3],
         "device": ["auto"],
+        "compile": ["auto"],
     }
     test_config = {"dataset": {"name": "mlp"}}
 

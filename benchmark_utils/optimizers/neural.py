@@ -36,13 +36,13 @@ float32's range. The update stays finite for any input.
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
 import math
 from typing import NamedTuple
 
 import torch
 
 from .base import LearnableOptimizer, sizes_of
+from .coordinatewise import segment_index
 from ..validation import check_int
 
 DECAYS = (0.5, 0.9, 0.99, 0.999, 0.9999)
@@ -58,12 +58,9 @@ _FEATURE_BOUND = 10.0
 _ADAM_FEATURE = 2 + 2 * len(DECAYS) + DECAYS.index(0.9)   # m/sqrt(v), 0.9
 
 
-@lru_cache(maxsize=16)
-def _segment_index(segments, device):
-    """(D,) the parameter tensor each coordinate belongs to."""
-    sizes = torch.tensor(segments, device=device)
-    return torch.repeat_interleave(torch.arange(len(segments),
-                                                device=device), sizes)
+# the coordinate-wise learned optimizers' one segment index (its output
+# size is static, so that torch.compile traces the update without a break)
+_segment_index = segment_index
 
 
 class NeuralState(NamedTuple):

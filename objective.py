@@ -1,8 +1,12 @@
 import warnings
 
+import torch
 from benchopt import BaseObjective
 from benchopt.stopping_criterion import NoCriterion
 
+from benchmark_utils.devices import (
+    check_device, device_unavailable, resolve_device,
+)
 from benchmark_utils.evaluation import evaluate
 from benchmark_utils.held_out import final_report
 from benchmark_utils.meta_train import SolverResult
@@ -58,6 +62,16 @@ class Objective(BaseObjective):
     A dataset whose data is missing (MNIST not fetched) is skipped with the
     instructions to get it.
 
+    Device: ``device`` ("auto", the default: CUDA when present, else the
+    CPU; "cpu"; "cuda") places the whole run: the meta-train tasks handed
+    to every solver are on it, so the solvers meta-train there (a solver's
+    own ``device`` may override), and each result is evaluated where it was
+    chosen (``SolverResult.device``; the run's device for a result that
+    does not say). The exact float64 paths of linear tasks (spectra, the
+    closed form of gradient descent, ``eta_star``) run on the CPU whatever
+    the device (:mod:`benchmark_utils.devices`). ``"cuda"`` without a GPU
+    skips the run with the reason.
+
     Held-out suites and the score (``benchmark_utils/held_out.py``): a
     dataset may give ``suites`` (``{name: Suite}``, see
     ``benchmark_utils/tasks/suites.py``) and ``score=True`` (the speedup
@@ -88,18 +102,27 @@ class Objective(BaseObjective):
 
     sampling_strategy = "callback"
     stopping_criterion = NoCriterion()
+    parameters = {"device": ["auto"]}
     test_config = {"dataset": {"name": ["quadratic", "least_squares",
                                         "mlp"]}}
 
     def skip(self, train_tasks, test_tasks, horizon, unavailable=None,
              eval_horizon=None, suites=None, score=False):
-        # a dataset whose data is absent (MNIST not fetched) says why
-        return unavailable is not None, unavailable
+        # a dataset whose data is absent (MNIST not fetched) says why; so
+        # does a device that is not valid or not here
+        try:
+            check_device(self.device)
+        except ValueError as err:
+            return True, str(err)
+        reason = unavailable or device_unavailable(self.device)
+        return reason is not None, reason
 
     def set_data(self, train_tasks, test_tasks, horizon, unavailable=None,
                  eval_horizon=None, suites=None, score=False):
-        self.train_tasks = train_tasks.validate()
+        self.run_device = resolve_device(self.device)
+        self.train_tasks = train_tasks.validate().to(self.run_device)
         self.test_tasks = test_tasks.validate()
+        self._test_tasks_on = {test_tasks.device: self.test_tasks}
         self.horizon = horizon
         self.eval_horizon = horizon if eval_horizon is None else eval_horizon
         self.eta_star = train_tasks.optimal_step_size(horizon)
@@ -133,8 +156,17 @@ class Objective(BaseObjective):
         # costs do not depend on the solver order
         return dict(tasks=self.train_tasks.fresh(), horizon=self.horizon)
 
+    def test_tasks_on(self, device):
+        """The meta-test tasks on ``device`` (moved once, then kept)."""
+        device = torch.device(device)
+        if device not in self._test_tasks_on:
+            self._test_tasks_on[device] = self.test_tasks.to(device)
+        return self._test_tasks_on[device]
+
     def evaluate_result(self, result):
-        metrics = evaluate(self.test_tasks, result, self.eval_horizon)
+        device = self.run_device if result.device is None else result.device
+        metrics = evaluate(self.test_tasks_on(device), result,
+                           self.eval_horizon)
         metrics["meta_grad_failures"] = float(result.meta_grad_failures)
         metrics["inner_gradient_evaluations"] = float(
             result.inner_gradient_evaluations)

@@ -1,4 +1,15 @@
-"""Where tensors live: the ``device`` parameter of solvers."""
+"""Where tensors live: the run's ``device`` (the objective's parameter) and
+the ``device`` override of solvers.
+
+One choice places a whole run: ``benchopt run . -o
+"meta-optimization[device=cuda]"`` puts the meta-train tasks every solver
+receives, the meta-training and the meta-test evaluation on that device
+(``"auto"``, the default: CUDA when present, else the CPU). The exact
+float64 paths of linear tasks (their spectra, the closed form of gradient
+descent, the ``stable`` meta-gradient, eta*) are computed on the CPU
+whatever the device: they run once per task batch and Dekker's exact
+products must not be contracted into fused multiply-adds.
+"""
 
 import torch
 
@@ -7,9 +18,9 @@ from .validation import check_choice
 DEVICES = ("auto", "cpu", "cuda")
 
 
-def check_device(name):
+def check_device(name, parameter="device"):
     """``name`` if it is one of :data:`DEVICES`, else ValueError."""
-    return check_choice("device", name, DEVICES)
+    return check_choice(parameter, name, DEVICES)
 
 
 def resolve_device(name):
@@ -30,3 +41,19 @@ def device_unavailable(name):
     except RuntimeError as err:
         return str(err)
     return None
+
+
+def solver_device(name, tasks_device):
+    """Where a solver with ``device=name`` runs: ``"auto"`` follows its
+    tasks (the run's device), ``"cpu"``/``"cuda"`` override it."""
+    if name == "auto":
+        return torch.device(tasks_device)
+    return resolve_device(name)
+
+
+def synchronize(device):
+    """Wait for the work queued on ``device`` (CUDA runs asynchronously):
+    call before reading a clock. A no-op on the CPU."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)

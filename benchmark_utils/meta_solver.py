@@ -27,26 +27,45 @@ meta-optimizer's default), ``max_meta_steps`` (None = no limit),
 ``select_every`` (None = never: the result is the last theta; k: the best
 theta by meta-validation runs of the meta-train tasks, scored every k
 meta-steps, see :mod:`benchmark_utils.meta_train`), ``device``
-("auto" = CUDA when present; default "cpu") and the estimator options of
-:data:`~benchmark_utils.meta_gradients.SOLVER_OPTIONS` (None = the
-estimator's default). Stochastic estimators and random initialisations are
-seeded with benchopt's ``get_seed(use_repetition=True)``, so a run repeats
-and ``--n-repetitions`` draws afresh.
+("auto", the default: where the objective put the tasks, i.e. the run's
+device; "cpu" or "cuda" override it), ``compile`` (True: the learnable
+optimizer's update through ``torch.compile``, see
+:mod:`benchmark_utils.optimizers.compiled`; False: eager; "auto", the
+default: compiled on CUDA, eager on the CPU, where TorchInductor's kernels
+did not make the meta-gradient faster, see docs/performance.md) and the
+estimator options of :data:`~benchmark_utils.meta_gradients.SOLVER_OPTIONS`
+(None = the estimator's default). Stochastic estimators and random
+initialisations are seeded with benchopt's ``get_seed(use_repetition=True)``,
+so a run repeats and ``--n-repetitions`` draws afresh.
+
+A compiled optimizer compiles in :meth:`MetaLearningSolver.warm_up`
+(benchopt calls it before the timed run): one meta-step and a short
+evaluation on throwaway state, so that compile time stays out of the
+solver's curve. CUDA is synchronised after every meta-step, before
+benchopt reads its clock.
 """
 
 from dataclasses import dataclass, field, replace
 
 from benchopt import BaseSolver
 
-from .devices import check_device, device_unavailable, resolve_device
+import torch
+
+from .devices import (
+    check_device, device_unavailable, solver_device, synchronize,
+)
 from .meta_gradients import (
     SOLVER_OPTIONS, estimator_parameters, get_estimator,
 )
 from .meta_objectives import MetaObjective, MetaProblem
 from .meta_optimizers import check_meta_optimizer, make_meta_optimizer
 from .meta_train import MetaTrainer, MetaValidation
+from .optimizers.compiled import compiled, is_compiled
 from .tasks import make_generator
+from .unroll import run_steps
 from .validation import check_float, check_int
+
+COMPILE_CHOICES = (True, False, "auto")
 
 
 def check_val_fraction(val_fraction):
@@ -62,6 +81,23 @@ def check_meta_objective(kind, split, val_fraction=None):
     MetaObjective(kind, split)
     if split == "validation":
         check_val_fraction(val_fraction)
+
+
+def check_compile(value):
+    """``compile`` in (True, False, "auto"), else ValueError."""
+    if not any(value is c or (isinstance(value, str) and value == c)
+               for c in COMPILE_CHOICES):
+        raise ValueError(
+            "parameter 'compile' must be one of True, False, 'auto', got "
+            f"{value!r}")
+    return value
+
+
+def should_compile(value, device):
+    """Whether ``compile=value`` compiles the update on ``device``."""
+    if value == "auto":
+        return torch.device(device).type == "cuda"
+    return bool(value)
 
 
 def hold_out_unavailable(tasks, split):
@@ -135,13 +171,14 @@ class MetaLearningSolver(BaseSolver):
         for key in ("max_meta_steps", "select_every"):
             if getattr(self, key, None) is not None:
                 check_int(key, getattr(self, key))
-        check_device(getattr(self, "device", "cpu"))
+        check_device(getattr(self, "device", "auto"))
+        check_compile(getattr(self, "compile", False))
         return setup, optimizer, estimator
 
     def skip(self, tasks, horizon):
         setup, optimizer, estimator = self.check_parameters()
         reason = (hold_out_unavailable(tasks, setup.split)
-                  or device_unavailable(getattr(self, "device", "cpu")))
+                  or device_unavailable(getattr(self, "device", "auto")))
         if reason is None:
             check_hold_out(tasks, setup.split, setup.val_fraction)
             # capabilities only: the tasks are not held out here
@@ -152,8 +189,10 @@ class MetaLearningSolver(BaseSolver):
 
     def set_objective(self, tasks, horizon):
         setup, optimizer, estimator = self.check_parameters()
-        device = resolve_device(getattr(self, "device", "cpu"))
+        device = solver_device(getattr(self, "device", "auto"), tasks.device)
         optimizer = optimizer.for_horizon(horizon)
+        if should_compile(getattr(self, "compile", False), device):
+            optimizer = compiled(optimizer)
         problem = meta_problem(tasks, optimizer, setup.kind, setup.split,
                                horizon, setup.val_fraction)
         self.problem = replace(problem, tasks=problem.tasks.to(device))
@@ -166,6 +205,23 @@ class MetaLearningSolver(BaseSolver):
             make_generator(seed), self.problem.tasks.dtype,
         ).to(self.problem.tasks.device)
 
+    def warm_up(self):
+        """Compile a compiled optimizer's update outside the timed run:
+        one meta-step on a throwaway estimator state, then two steps of
+        the evaluation's loop without gradients (nothing else to warm)."""
+        if not is_compiled(self.problem.optimizer):
+            return
+        gradient, options = self.estimator_config
+        estimator = get_estimator(gradient, **options)
+        estimator.estimate(self.problem, self.theta0,
+                           estimator.init_state(self.problem, self.theta0))
+        tasks, optimizer = self.problem.tasks, self.problem.optimizer
+        with torch.no_grad():
+            run_steps(tasks, optimizer, self.theta0, tasks.w0,
+                      optimizer.init(tasks.w0), 0,
+                      min(2, self.problem.horizon))
+        synchronize(tasks.device)
+
     def run(self, callback):
         gradient, options = self.estimator_config
         self.trainer = MetaTrainer(
@@ -175,6 +231,7 @@ class MetaLearningSolver(BaseSolver):
             self.theta0, **self.selection(),
         )
         steps = getattr(self, "max_meta_steps", None)
+        device = self.problem.tasks.device
         while True:
             # known before the callback: benchopt's evaluation of the last
             # theta (in this callback, or right after run returns) is final
@@ -183,6 +240,7 @@ class MetaLearningSolver(BaseSolver):
             if not callback() or self.finished:
                 break
             self.trainer.step()
+            synchronize(device)         # before benchopt reads its clock
         self.finished = True
 
     def selection(self):
@@ -198,7 +256,8 @@ class MetaLearningSolver(BaseSolver):
 
     def get_result(self):
         result = self.trainer.result()
-        return dict(result=replace(result, theta=result.theta.cpu(),
+        # theta stays where it was learned: the objective evaluates there
+        return dict(result=replace(result,
                                    final=getattr(self, "finished", False)))
 
 
@@ -208,7 +267,7 @@ def learned_optimizer_parameters(**overrides):
     meta-objective (``split``, ``meta_objective``, ``val_fraction``), the
     estimator (``gradient``, default ``tbptt``, and every estimator option;
     ``truncation`` 20), the meta-optimizer (Adam, ``meta_lr``), the budget
-    ``max_meta_steps`` and the ``device``."""
+    ``max_meta_steps``, the ``device`` and ``compile``."""
     parameters = {
         "split": ["train", "validation"],
         "meta_objective": ["naive"],
@@ -220,6 +279,7 @@ def learned_optimizer_parameters(**overrides):
         "meta_optimizer": ["adam"],
         "meta_lr": [3e-3],
         "device": ["auto"],
+        "compile": ["auto"],
     }
     parameters.update(overrides)
     return parameters

@@ -43,6 +43,8 @@ class SolverResult:
     that needs no tuning. ``validation_split``: whether ``theta`` was chosen
     on a held-out split of the meta-train tasks (train-by-validation) or on
     their training split; None for a rule chosen without either.
+    ``device``: where ``theta`` was chosen, and where the objective runs the
+    meta-test evaluation (None: the run's device).
     ``final``: the solver has finished (its ``run`` has returned or is
     returning: it stopped by itself, or it runs once), so this is the last
     result of its run: the objective then evaluates the held-out suites
@@ -55,6 +57,7 @@ class SolverResult:
     meta_grad_failures: int = 0
     inner_gradient_evaluations: int = 0
     validation_split: bool | None = None
+    device: object = None
     final: bool = False
 
 
@@ -167,4 +170,5 @@ class MetaTrainer:
             self.problem.optimizer, theta.clone(), self.meta_steps,
             self.failures, self.inner_gradient_evaluations,
             self.problem.objective.split == "validation",
+            self.problem.tasks.device,
         )

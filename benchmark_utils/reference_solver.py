@@ -61,5 +61,6 @@ class ReferenceSolver(BaseSolver):
     def get_result(self):
         return dict(result=SolverResult(
             self.optimizer, self.theta, inner_gradient_evaluations=0,
+            device=self.tasks.device,
             final=True,
         ))

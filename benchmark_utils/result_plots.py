@@ -219,3 +219,23 @@ def clip_note(top, clipped, what="points"):
     if not clipped:
         return ""
     return f"\n{what} above {top:.3g} drawn at the top edge"
+
+
+def suite_scores(rows, metric="speedup_test"):
+    """The aggregate score of ``rows`` (one dataset) per solver and suite
+    (:func:`benchmark_utils.aggregation.score_table`: interquartile mean
+    with a 95% stratified bootstrap interval), the in-distribution suite
+    first, then the others in the order the runs saved them; None where
+    the runs saved no per-task ``metric`` (no ``score=True``)."""
+    from benchmark_utils.aggregation import read_scores, score_table
+
+    try:
+        scores = read_scores(rows)
+    except ValueError:
+        return None
+    if metric not in scores or scores[metric].isna().all():
+        return None
+    order = list(dict.fromkeys(["in_distribution", *scores["suite"]]))
+    table = score_table(scores, metric=metric)
+    table["rank"] = table["suite"].map(order.index)
+    return table.sort_values(["solver_name", "rank"]).drop(columns="rank")

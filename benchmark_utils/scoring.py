@@ -116,9 +116,19 @@ def adam_envelopes(tasks, horizon, grid=ADAM_GRID, factor=FACTOR,
     """``(steps, {split: (B, K)})``: Adam's envelope on every task."""
     steps = checkpoints(horizon, factor)
     adam = Adam()
-    per_lr = [loss_curves(tasks, adam, adam.theta_from(step_size=lr), steps,
-                          splits) for lr in grid]
-    return steps, {split: envelope(np.stack([c[split] for c in per_lr]))
+    thetas = [adam.theta_from(step_size=lr) for lr in grid]
+    tiled = tasks.tile(len(grid))
+    if tiled is None:
+        per_lr = [loss_curves(tasks, adam, theta, steps, splits)
+                  for theta in thetas]
+        return steps, {split: envelope(np.stack([c[split] for c in per_lr]))
+                       for split in splits}
+    # every learning rate in one run: row g B + i is task i at grid[g];
+    # theta[j] is then a column (G B, 1) of per-row hyper-parameters
+    rows = torch.stack(thetas).repeat_interleave(tasks.n_tasks, dim=0)
+    curves = loss_curves(tiled, adam, rows.T.unsqueeze(-1), steps, splits)
+    shape = (len(grid), tasks.n_tasks, len(steps))
+    return steps, {split: envelope(curves[split].reshape(shape))
                    for split in splits}
 
 

@@ -98,6 +98,7 @@ class GridSearchSolver(BaseSolver):
             self.problem.optimizer.theta_from(step_size=self.eta),
             inner_gradient_evaluations=self.cost,
             validation_split=self.problem.objective.split == "validation",
+            device=self.problem.tasks.device,
             final=True,
         ))
 

@@ -63,13 +63,13 @@ class UsualLearnedOptimizer:
 
     def init(self, params):
         d = len(self.lo.DECAYS)
-        return [(torch.zeros(*p.shape, d, dtype=p.dtype),
-                 torch.zeros(*p.shape, d, dtype=p.dtype)) for p in params]
+        return [(p.new_zeros(*p.shape, d), p.new_zeros(*p.shape, d))
+                for p in params]
 
     def step(self, params, grads, states, k):
         lo, p = self.lo, self.p
-        beta = torch.tensor(lo.DECAYS, dtype=params[0].dtype)
-        tau = torch.tensor(lo.TIMESCALES, dtype=params[0].dtype)
+        beta = params[0].new_tensor(lo.DECAYS)
+        tau = params[0].new_tensor(lo.TIMESCALES)
         new_params, new_states = [], []
         for w, g, (m, v) in zip(params, grads, states):
             g = torch.nan_to_num(g, 0.0, 0.0, 0.0).clamp(-1e15, 1e15)

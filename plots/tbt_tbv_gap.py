@@ -64,6 +64,7 @@ class Plot(BasePlot):
                  "blue: on a validation split (TbV)")
         if "validation" not in groups:
             title += "\nno TbV run for this dataset"
-            if dataset.startswith("quadratic"):
-                title += " (one task: no held-out split)"
+            samples = rows.get("p_dataset_n_samples")
+            if samples is None or samples.isna().all():
+                title += " (no samples to hold out: no validation split)"
         return {"title": title, "ylabel": f"final {label}"}

@@ -25,8 +25,9 @@ class Solver(LearnedOptimizerSolver):
     whose meta-loss or meta-gradient is not finite is counted in
     ``meta_grad_failures`` and skipped. Stops after ``max_meta_steps``
     meta-steps (or at benchopt's ``--timeout``). Runs on ``device``
-    ("auto" = CUDA when available). See :class:`~benchmark_utils.
-    meta_solver.LearnedOptimizerSolver` for the shared parameters.
+    ("auto": the run's device) with its update compiled by ``compile``.
+    See :class:`~benchmark_utils.meta_solver.LearnedOptimizerSolver` for
+    the shared parameters.
     """
 
     name = "neural-optimizer"

@@ -1,5 +1,5 @@
 """Bad parameters, as a table: every parameter of every dataset and solver
-(and of the objective, which has none) gets wrong types, out-of-range
+(and of the objective: its ``device``) gets wrong types, out-of-range
 values and impossible combinations. Each row asserts a ValueError naming the
 parameter, raised before any computation: by a dataset's
 ``check_parameters`` (which ``get_data`` runs before drawing tasks, turning
@@ -68,6 +68,7 @@ BAD_VALUES = {
     "sigma": [0.0, -0.1, INF, NAN, "0.1"],
     "pairs": [0, -1, 2.5, "8"],
     "device": ["tpu", None],
+    "compile": ["yes", None, 1],
     "variant": ["subtractive", None],
     "hyper_lr": [-1.0, INF, "big"],
     "reps_rel": [0.0, -1.0, NAN],
@@ -104,7 +105,16 @@ def test_every_parameter_has_bad_values():
         if not BAD_VALUES.get(param)
     })
     assert not missing, f"parameters without bad values: {missing}"
-    assert not OBJECTIVE.parameters    # nothing to check there (yet)
+
+
+@pytest.mark.parametrize("value", BAD_VALUES["device"])
+def test_bad_objective_device(value):
+    """The objective's one parameter, ``device``, skips the run with a
+    reason naming it."""
+    assert set(OBJECTIVE.parameters) == {"device"}
+    objective = OBJECTIVE.get_instance(device=value)
+    skip, reason = objective.skip(None, None, 3)
+    assert skip and "'device' must be one of" in reason, reason
 
 
 # impossible combinations and component-specific values, with the allowed

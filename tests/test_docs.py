@@ -29,8 +29,10 @@ def anchors(path):
 def test_readme_is_short_and_keeps_the_two_commands():
     text = README.read_text(encoding="utf-8")
     assert text.count("\n") < 250
-    assert ('pip install -e ".[test,references,reproduce]" && benchopt run .'
-            in text)
+    extras = ".[test,references,reproduce,peers]"
+    assert f'pip install -e "{extras}" && benchopt run .' in text
+    # CI installs what the quick start installs
+    assert f'-e "{extras}"' in (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^pytest\s", text, re.M)
 
 

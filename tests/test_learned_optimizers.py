@@ -167,3 +167,42 @@ def test_sign_equivariant_steps(name):
         w1, s1 = opt.update(w1, g, s1, theta)
         w2, s2 = opt.update(w2, -g, s2, theta)
     torch.testing.assert_close(w2, -w1)
+
+
+SOLVERS = ["neural-optimizer", "lstm-optimizer", "adafac-optimizer",
+           "learnable-sgdm", "learnable-adam"]
+TINY_MLP = dict(n_samples=20, n_test=20, hidden=(4,), horizon=6,
+                n_train_tasks=2, n_test_tasks=2)
+
+
+def _meta_train(bench, name, repetition):
+    from conftest import make_dataset, make_objective, make_solver
+
+    obj = make_objective(bench, make_dataset(bench, "mlp", **TINY_MLP),
+                         repetition=repetition)
+    params = {"device": "cpu"} if name.endswith("-optimizer") else {}
+    solver = make_solver(bench, name, repetition=repetition, **params)
+    skip, reason = solver.skip(**obj.get_objective())
+    assert not skip, reason
+    solver.set_objective(**obj.get_objective())
+    calls = iter(range(3))
+    solver.run(lambda: next(calls, None) is not None)
+    result = solver.get_result()
+    return solver.theta0, result["result"], obj.evaluate_result(**result)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SOLVERS)
+def test_a_seeded_meta_training_repeats_bit_for_bit(bench, name):
+    """Same repetition: the same tasks, meta-initialisation, meta-steps
+    and metrics, to the bit (CPU); another repetition: new tasks and, for
+    the neural ones, a new meta-initialisation."""
+    theta0, result, metrics = _meta_train(bench, name, 0)
+    again0, again, metrics_again = _meta_train(bench, name, 0)
+    assert torch.equal(theta0, again0)
+    assert torch.equal(result.theta, again.theta)
+    assert metrics == metrics_again
+    other0, other, metrics_other = _meta_train(bench, name, 1)
+    assert metrics_other["value"] != metrics["value"]
+    if name in SOLVERS[:3]:
+        assert not torch.equal(theta0, other0)

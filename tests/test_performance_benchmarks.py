@@ -23,9 +23,17 @@ NAMES = {
     "module_unroll_over_written_out", "module_meta_grad_over_written_out",
     "suites_report_over_evaluation_gd",
     "suites_report_over_evaluation_neural", "yardstick_seconds",
+    "meta_grad_compiled_over_eager", "meta_grad_compile_seconds",
+    "meta_grad_over_higher", "meta_grad_over_torchopt",
+    *(f"{figure}_{name}" for name in ("neural", "lstm", "adafac")
+      for figure in ("update_over_adam", "update_compiled_over_eager",
+                     "update_compile_seconds", "train_step_over_bound",
+                     "train_step_over_adam")),
 }
 COMPARISONS = NAMES - {"meta_evals_to_1e-3_eta0_0.1",
                        "meta_evals_to_1e-3_eta0_10_over_L"}
+# a peer library that fails with this torch gives its error instead
+MAY_FAIL = {"meta_grad_over_higher", "meta_grad_over_torchopt"}
 
 
 def test_quick_benchmark_prints_one_json_object_per_figure():
@@ -38,6 +46,9 @@ def test_quick_benchmark_prints_one_json_object_per_figure():
     assert len(figures) == len(NAMES)
     for fig in figures:
         assert {"name", "value", "unit", "target"} <= set(fig)
+        if fig["value"] is None and fig["name"] in MAY_FAIL:
+            assert isinstance(fig["error"], str) and fig["error"]
+            continue
         assert isinstance(fig["value"], (int, float))
         assert math.isfinite(fig["value"]) and fig["value"] >= 0
         assert isinstance(fig["target"], str) and fig["target"]

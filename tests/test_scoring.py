@@ -133,3 +133,25 @@ def test_a_family_without_a_loss_curve_is_not_scored(tasks, yardsticks):
     per_task = report.artefact["suites"][IN_DISTRIBUTION]
     assert "speedup_train" not in per_task and len(per_task[
         "train_loss"]) == 3                       # what could be computed
+
+
+def test_the_learning_rate_grid_in_one_tiled_run_is_the_loop(tasks):
+    """Every learning rate in one vectorised run (tasks.tile) gives the
+    envelope of one run per learning rate, to the bit; a family without
+    tile falls back to the loop."""
+    tiled = tasks.tile(3)
+    assert tiled.n_tasks == 3 * tasks.n_tasks
+    assert torch.equal(tiled.w0[tasks.n_tasks:2 * tasks.n_tasks], tasks.w0)
+    steps, vectorised = scoring.adam_envelopes(tasks, HORIZON)
+
+    @dataclass(frozen=True, eq=False)
+    class Untileable(MLPTasks):
+        def tile(self, copies):
+            return None
+
+    plain = Untileable(**{f: getattr(tasks, f) for f in (
+        "sizes", "w0", "train", "test", "schedule", "seed")})
+    steps_loop, looped = scoring.adam_envelopes(plain, HORIZON)
+    assert np.array_equal(steps, steps_loop)
+    for split in scoring.SPLITS:
+        assert np.array_equal(vectorised[split], looped[split]), split

@@ -82,9 +82,10 @@ class GaussianSearch:
 
     @staticmethod
     def noise(theta, generator):
-        """A standard Gaussian draw shaped like ``theta`` (float64)."""
+        """A standard Gaussian draw shaped like ``theta`` (float64, drawn
+        on the CPU generator, then placed on ``theta``'s device)."""
         return torch.randn(theta.shape, generator=generator,
-                           dtype=torch.float64)
+                           dtype=torch.float64).to(theta.device)
 
     def point(self, theta, eps):
         """``theta`` moved by ``sigma * eps`` (in ``theta``'s dtype)."""

@@ -27,7 +27,8 @@ class ES(GaussianSearch, Estimator):
     target = "unbiased"
 
     def estimate(self, problem, theta, generator):
-        grad = torch.zeros(theta.shape, dtype=torch.float64)
+        grad = torch.zeros(theta.shape, dtype=torch.float64,
+                           device=theta.device)
         total = 0.0
         for _ in range(self.pairs):
             eps = self.noise(theta, generator)

@@ -47,8 +47,9 @@ class PES(TruncationWindow, GaussianSearch, Estimator):
         with torch.no_grad():
             start = float(problem.loss_at(tasks.w0, tasks))
             before = [start, start]
-            xi = torch.zeros(theta.shape, dtype=torch.float64)
-            total = torch.zeros(theta.shape, dtype=torch.float64)
+            xi = torch.zeros(theta.shape, dtype=torch.float64,
+                             device=theta.device)
+            total = torch.zeros_like(xi)
             while not runs[0].done:
                 eps = self.noise(theta, generator)
                 xi = xi + eps
@@ -63,7 +64,8 @@ class PES(TruncationWindow, GaussianSearch, Estimator):
 
     def estimate(self, problem, theta, generator):
         K = self.window(problem)
-        grad = torch.zeros(theta.shape, dtype=torch.float64)
+        grad = torch.zeros(theta.shape, dtype=torch.float64,
+                           device=theta.device)
         loss = 0.0
         for _ in range(self.pairs):
             g, f = self._pair(problem, theta, K, generator)

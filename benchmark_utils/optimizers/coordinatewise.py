@@ -67,8 +67,10 @@ def sanitize(grad, nonfinite):
 def segment_index(segments, device):
     """(D,) the parameter tensor each coordinate belongs to."""
     sizes = torch.tensor(segments, device=device)
-    return torch.repeat_interleave(torch.arange(len(segments),
-                                                device=device), sizes)
+    # output_size: a shape torch.compile knows without reading ``sizes``
+    return torch.repeat_interleave(
+        torch.arange(len(segments), device=device), sizes,
+        output_size=sum(segments))
 
 
 def per_tensor_scale(raw, segments):

@@ -54,7 +54,10 @@ def adam_step(params, grad, state, lr, b1, b2, eps):
     (:func:`~benchmark_utils.optimizers.base.safe_sqrt`).
     """
     k = state.step + 1
-    scalars = (b1, 1 - b1, b2, 1 - b2, 1 - b1 ** k, 1 - b2 ** k, lr, eps)
+    # a float exponent: the same value, and torch.compile can differentiate
+    # pow in a symbolic float step (not yet in a symbolic int one)
+    scalars = (b1, 1 - b1, b2, 1 - b2, 1 - b1 ** float(k), 1 - b2 ** float(k),
+               lr, eps)
     b1, one_b1, b2, one_b2, c1, c2, lr, eps = (
         x.to(params.dtype) if isinstance(x, torch.Tensor) else x
         for x in scalars)

@@ -51,7 +51,8 @@ class HypergradientDescent(InnerOptimizer):
 
     def init(self, params):
         B = params.shape[0]
-        nan = torch.full((B, 1), float("nan"), dtype=params.dtype)
+        nan = torch.full((B, 1), float("nan"), dtype=params.dtype,
+                         device=params.device)
         return HypergradientState(nan, torch.zeros_like(params))
 
     def update(self, params, grad, state, theta):

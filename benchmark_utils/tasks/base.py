@@ -209,6 +209,13 @@ class TaskBatch(ABC):
         """These tasks on ``device``; by default they stay where they are."""
         return self
 
+    def tile(self, copies):
+        """``copies`` copies of these tasks in one batch (row ``c B + i`` is
+        task ``i``, with its data, start and mini-batches), so that several
+        runs of one task, each with its own hyper-parameters, go through one
+        vectorised loop; None by default (the caller loops instead)."""
+        return None
+
     def restart(self, run):
         """The tasks a persistent inner run number ``run`` starts from
         (``restart(0)`` is this batch); by default the same start."""

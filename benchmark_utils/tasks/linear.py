@@ -90,9 +90,18 @@ class QuadraticLoss:
             return self
         return self.to(torch.float64)
 
+    def on(self, device):
+        """This loss with its tensors on ``device``; the defining
+        spectrum, an exact float64 path, stays on the CPU."""
+        def move(x):
+            return None if x is None else x.to(device)
+
+        return QuadraticLoss(move(self.P), move(self.q), move(self.c),
+                             self.eigen)
+
     @cached_property
     def spectrum(self):
-        """:class:`Spectrum` of ``P^T P`` in float64.
+        """:class:`Spectrum` of ``P^T P`` in float64, on the CPU.
 
         The defining one where the loss was built from its spectrum (then
         exact for the nominal task, not for ``P`` rounded to the dtype),
@@ -100,6 +109,8 @@ class QuadraticLoss:
         """
         if self.eigen is not None:
             return self.eigen
+        if self.q.device.type != "cpu":
+            return self.on("cpu").spectrum
         q = self.q.double()
         if self.P is None:
             B, d = q.shape
@@ -231,12 +242,19 @@ class LinearTasks(TaskBatch):
         """Full-batch GD is linear dynamics: exact paths apply."""
         return self.schedule is None
 
+    @cached_property
+    def host(self):
+        """These tasks on the CPU, where the exact float64 paths run
+        whatever the tasks' device (itself for tasks on the CPU)."""
+        return self if self.device.type == "cpu" else self.to("cpu")
+
     def exact_meta_objective(self, objective, eta, horizon):
-        return gd_closed_form.exact_meta_objective(self, objective, eta,
+        """Computed on the CPU (:attr:`host`): 0-d float64 CPU tensors."""
+        return gd_closed_form.exact_meta_objective(self.host, objective, eta,
                                                    horizon)
 
     def exact_gd_metrics(self, eta, horizon):
-        return gd_closed_form.exact_metrics(self, eta, horizon)
+        return gd_closed_form.exact_metrics(self.host, eta, horizon)
 
     @property
     def exact_gd_cost(self):
@@ -244,9 +262,9 @@ class LinearTasks(TaskBatch):
         with each task's eigenbasis, plus, the first time, the SVD of each
         task's training factor (about ``min(m, d)`` gradients) unless the
         spectrum is known."""
-        P = self.train.P
-        first = not self.train.spectrum_is_cached and P is not None
-        svd = min(P.shape[-2:]) if first else 0
+        train = self.host.train
+        first = not train.spectrum_is_cached and train.P is not None
+        svd = min(train.P.shape[-2:]) if first else 0
         return self.n_tasks * (1 + svd)
 
     def spectrum_bounds(self):
@@ -254,7 +272,7 @@ class LinearTasks(TaskBatch):
         over tasks on the subspace gradient descent moves in (the range of
         ``P^T``; with fewer samples than dimensions the Hessian's zero
         eigenvalues lie outside it)."""
-        eigvals = self.train.spectrum.eigvals
+        eigvals = self.host.train.spectrum.eigvals
         return float(eigvals.max()), float(eigvals.min())
 
     def optimal_step_size(self, horizon):
@@ -263,12 +281,36 @@ class LinearTasks(TaskBatch):
         where the loss has a linear part."""
         if bool(self.train.is_affine.any()):
             return None
-        return optimal_step_size(*self.eigen_coordinates(), horizon)
+        return optimal_step_size(*self.host.eigen_coordinates(), horizon)
 
     def optimal_train_loss(self):
         """0 for purely quadratic training losses (``f >= 0 = f(0)``), else
         unknown (None)."""
         return None if bool(self.train.is_affine.any()) else 0.0
+
+    def to(self, device):
+        """These tasks on ``device`` (the exact paths still run on the
+        CPU, see :attr:`host`)."""
+        device = torch.device(device)
+        if device == self.device:
+            return self
+
+        def move(x):
+            return None if x is None else x.to(device)
+
+        def move_loss(form):
+            return None if form is None else form.on(device)
+
+        return replace(
+            self, w0=move(self.w0), train=move_loss(self.train),
+            test=move_loss(self.test),
+            validation=move_loss(self.validation),
+            samples=None if self.samples is None else tuple(
+                move(x) for x in self.samples),
+            w_star=move(self.w_star),
+            schedule=None if self.schedule is None else self.schedule.to(
+                device),
+        )
 
     def fresh(self):
         """These tasks, sharing their tensors, without what was computed
@@ -289,7 +331,7 @@ class LinearTasks(TaskBatch):
     def is_affine(self):
         """(B,) bool: some loss of the task has a linear or constant part."""
         forms = [self.train, self.test, self.validation]
-        out = torch.zeros(self.n_tasks, dtype=torch.bool)
+        out = torch.zeros(self.n_tasks, dtype=torch.bool, device=self.device)
         for form in forms:
             if form is not None:
                 out = out | form.is_affine

@@ -296,6 +296,21 @@ class MLPTasks(TaskBatch):
                     validation=LabelledSample(X[:, n_train:],
                                               y[:, n_train:]))
 
+    def tile(self, copies):
+        """``copies`` copies of these tasks side by side (see
+        :meth:`TaskBatch.tile`)."""
+        def rep(x):
+            return x.repeat(copies, *([1] * (x.dim() - 1)))
+
+        def sample(part):
+            return None if part is None else LabelledSample(
+                rep(part.X), rep(part.y))
+
+        return replace(
+            self, w0=rep(self.w0), train=sample(self.train),
+            test=sample(self.test), validation=sample(self.validation),
+            schedule=MinibatchSchedule(rep(self.schedule.table)))
+
     def to(self, device):
         """These tasks on ``device``."""
         def move(part):

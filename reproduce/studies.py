@@ -36,6 +36,12 @@ def _least_squares(**params):
     return {"least_squares": params}
 
 
+# the paper's meta-training of the neural optimizer (Section 5): the loss
+# averaged over the unroll, every meta-step kept (no selection); the
+# solver's own defaults meta-train on the final loss and keep the best theta
+# by meta-validation (docs/neural_meta_training.md)
+PAPER_MLP_RECIPE = {"meta_loss": "average", "meta_lr": 3e-3,
+                    "select_every": None}
 _SMALL_MLP = dict(horizon=100, n_train_tasks=4, n_test_tasks=4)
 
 STUDIES = (
@@ -77,8 +83,8 @@ STUDIES = (
                      "label_noise": [0.0, 0.2], **_SMALL_MLP}},
             {"mlp": {"n_samples": 1200, "n_test": 500, **_SMALL_MLP}},
         ],
-        "solver": [{"neural-optimizer": {"split": ["train",
-                                                   "validation"]}},
+        "solver": [{"neural-optimizer": {"split": ["train", "validation"],
+                                         **PAPER_MLP_RECIPE}},
                    "adam"],
     }),
     Study("horizon_generalization", "configs/horizon_generalization.yml", {

@@ -27,11 +27,21 @@ def quick(tmp_path_factory):
     return out
 
 
+# claims that do not hold yet, and why: each must still fail (when one
+# starts to hold, this test says so, and it leaves this list)
+KNOWN_OPEN = {
+    # with the paper's recipe (the loss averaged over the unroll), the
+    # train-by-validation neural optimizer ends above its untrained start
+    # on the meta-test tasks at n = 200 (docs/neural_meta_training.md)
+    "8a": "TbV does not improve on its untrained start",
+}
+
+
 def test_every_verdict_holds_at_the_quick_size(quick):
     verdicts = all_verdicts(quick / "results")
     assert len(verdicts) == 13            # claims 1-8 (8 in 3) + 3 beyond
-    failed = [(v.key, v.measured) for v in verdicts if not v.reproduced]
-    assert not failed
+    failed = {v.key: v.measured for v in verdicts if not v.reproduced}
+    assert set(failed) == set(KNOWN_OPEN), failed
 
 
 def test_report_states_the_recomputed_verdicts(quick):

@@ -239,3 +239,8 @@ def suite_scores(rows, metric="speedup_test"):
     table = score_table(scores, metric=metric)
     table["rank"] = table["suite"].map(order.index)
     return table.sort_values(["solver_name", "rank"]).drop(columns="rank")
+
+
+def suite_order(table):
+    """The suites of a :func:`suite_scores` table, in its order."""
+    return list(dict.fromkeys(table["suite"]))

@@ -216,7 +216,7 @@ def figure(table, path, loss="test"):
     suites = list(dict.fromkeys(["in_distribution", *part["suite"]]))
     suites = [s for s in suites if s in set(part["suite"])]
     solvers = sorted(part["solver"].unique())
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(11, 4))
     width = 0.8 / max(len(solvers), 1)
     for k, solver in enumerate(solvers):
         rows = part[part["solver"] == solver].set_index("suite")
@@ -232,9 +232,9 @@ def figure(table, path, loss="test"):
     ax.set_ylabel(f"speedup over tuned Adam ({loss} loss)")
     ax.set_title("Held-out suites: interquartile mean, 95% bootstrap "
                  "interval", fontsize=10)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
     return path
 

@@ -96,6 +96,27 @@ def head_parts(n_features, n_time, hidden):
             ("b2", (2,)), ("skip", (F, 2)), ("log_lr", (1,))]
 
 
+def head_init(gen, adam_feature, init_lr):
+    """``draw(name, shape)`` of :meth:`ThetaLayout.init` for the parts of
+    :func:`head_parts`: ``W1 ~ N(0, 1 / fan_in)`` (seeded by ``gen``),
+    ``W2 ~ N(0, 0.01^2)``, the linear path mapping feature
+    ``adam_feature`` to the direction (an Adam-like start), ``log_lr =
+    log init_lr``, the biases 0."""
+    def draw(name, shape):
+        if name == "W1":
+            return torch.randn(shape, generator=gen) / math.sqrt(shape[0])
+        if name == "W2":
+            return 0.01 * torch.randn(shape, generator=gen)
+        if name == "skip":
+            skip = torch.zeros(shape)
+            skip[adam_feature, 0] = 1.0
+            return skip
+        if name == "log_lr":
+            return torch.full(shape, math.log(init_lr))
+        return torch.zeros(shape)
+    return draw
+
+
 def mlp_step(coords, time, p, n_odd=None):
     """The step (B, D) of the per-coordinate MLP with parts ``p``
     (:func:`head_parts`) at features ``coords`` (B, D, F) and step-number

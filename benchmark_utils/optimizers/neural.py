@@ -57,14 +57,13 @@ float32's range. The update stays finite for any input.
 """
 
 from dataclasses import dataclass
-import math
 from typing import NamedTuple
 
 import torch
 
 from .base import LearnableOptimizer, sizes_of
 from .coordinatewise import (
-    ThetaLayout, head_parts, mlp_step, per_tensor_scale, sanitize,
+    ThetaLayout, head_init, head_parts, mlp_step, per_tensor_scale, sanitize,
 )
 from ..validation import check_int
 
@@ -134,20 +133,8 @@ class NeuralOptimizer(LearnableOptimizer):
 
     def init_theta(self, gen=None, dtype=torch.float32):
         """The initial theta described in the module docstring."""
-        def draw(name, shape):
-            if name == "W1":
-                return torch.randn(shape, generator=gen) / math.sqrt(shape[0])
-            if name == "W2":
-                return 0.01 * torch.randn(shape, generator=gen)
-            if name == "skip":
-                skip = torch.zeros(shape)
-                skip[_ADAM_FEATURE, 0] = 1.0
-                return skip
-            if name == "log_lr":
-                return torch.full(shape, math.log(_INIT_LR))
-            return torch.zeros(shape)
-
-        return self.theta_layout.init(draw, dtype)
+        return self.theta_layout.init(
+            head_init(gen, _ADAM_FEATURE, _INIT_LR), dtype)
 
     def init(self, params):
         B, D = params.shape

@@ -158,8 +158,7 @@ def markdown(table, budget, skipped):
         part = table[table["loss"] == loss]
         if part.empty:
             continue
-        suites = list(dict.fromkeys(["in_distribution", *part["suite"]]))
-        suites = [s for s in suites if s in set(part["suite"])]
+        suites = _suites(part)
         lines += [f"Speedup over tuned Adam on the {loss} loss "
                   "(interquartile mean [95% interval]; 1 = tuned Adam):",
                   "", "| solver | " + " | ".join(suites) + " |",
@@ -185,6 +184,14 @@ def markdown(table, budget, skipped):
             f"{name} ({reason})" for name, reason in sorted(
                 skipped.items()))]
     return "\n".join(lines) + "\n"
+
+
+def _suites(part):
+    """The suites of ``part``, in-distribution first, then in the order
+    the runs saved them."""
+    present = set(part["suite"])
+    return [s for s in dict.fromkeys(["in_distribution", *part["suite"]])
+            if s in present]
 
 
 def _cell(row):
@@ -213,8 +220,7 @@ def figure(table, path, loss="test"):
     import matplotlib.pyplot as plt
 
     part = table[table["loss"] == loss]
-    suites = list(dict.fromkeys(["in_distribution", *part["suite"]]))
-    suites = [s for s in suites if s in set(part["suite"])]
+    suites = _suites(part)
     solvers = sorted(part["solver"].unique())
     fig, ax = plt.subplots(figsize=(11, 4))
     width = 0.8 / max(len(solvers), 1)

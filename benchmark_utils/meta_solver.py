@@ -68,10 +68,23 @@ from .validation import check_float, check_int
 COMPILE_CHOICES = (True, False, "auto")
 
 
+#: ``val_fraction`` that validates on each task's own held-out samples
+HELD_OUT = "held_out"
+
+
 def check_val_fraction(val_fraction):
-    """``val_fraction`` in (0, 1). Solvers that have the parameter check it
-    whatever their split, also ``split="train"`` where it is unused, so that
-    a typo in a sweep fails at once."""
+    """``val_fraction`` in (0, 1) (hold out that fraction of each task's
+    training samples) or ``"held_out"`` (train on all of them, validate on
+    the task's own held-out samples, where the family has them). Solvers
+    that have the parameter check it whatever their split, also
+    ``split="train"`` where it is unused, so that a typo in a sweep fails
+    at once."""
+    if isinstance(val_fraction, str) and val_fraction == HELD_OUT:
+        return val_fraction
+    if isinstance(val_fraction, str):
+        raise ValueError(
+            f"parameter 'val_fraction' must be a number in (0, 1) or "
+            f"{HELD_OUT!r}, got {val_fraction!r}")
     return check_float("val_fraction", val_fraction, 0.0, 1.0, True, True)
 
 
@@ -100,25 +113,41 @@ def should_compile(value, device):
     return bool(value)
 
 
-def hold_out_unavailable(tasks, split):
-    """The reason ``split`` cannot be used on ``tasks``, or None."""
-    return tasks.hold_out_unavailable() if split == "validation" else None
+def hold_out_unavailable(tasks, split, val_fraction=None):
+    """The reason ``split`` (with ``val_fraction``) cannot be used on
+    ``tasks``, or None."""
+    if split != "validation":
+        return None
+    if val_fraction == HELD_OUT:
+        return tasks.held_out_unavailable()
+    return tasks.hold_out_unavailable()
 
 
 def check_hold_out(tasks, split, val_fraction):
     """For ``split="validation"``, ValueError naming ``val_fraction`` unless
     it leaves a training and a validation sample in every task; nothing is
     split."""
-    if split == "validation" and tasks.n_samples is not None:
+    if (split == "validation" and val_fraction != HELD_OUT
+            and tasks.n_samples is not None):
         tasks.check_hold_out(val_fraction)
+
+
+def validation_tasks(tasks, val_fraction):
+    """``tasks`` with a validation split: their last ``val_fraction`` of
+    training samples held out, or (``"held_out"``) all of them kept for
+    training and the tasks' own held-out samples validating."""
+    if val_fraction == HELD_OUT:
+        return tasks.validate_on_held_out()
+    return tasks.hold_out(val_fraction)
 
 
 def meta_problem(tasks, optimizer, kind, split, horizon, val_fraction=None):
     """The meta-problem of learning ``optimizer``'s theta on ``tasks``:
     for ``split="validation"`` each task's last ``val_fraction`` of samples
-    is held out (train-by-validation)."""
+    is held out, or its own held-out samples validate (``"held_out"``)
+    (train-by-validation)."""
     if split == "validation":
-        tasks = tasks.hold_out(val_fraction)
+        tasks = validation_tasks(tasks, val_fraction)
     return MetaProblem(tasks, optimizer, MetaObjective(kind, split), horizon)
 
 
@@ -177,7 +206,8 @@ class MetaLearningSolver(BaseSolver):
 
     def skip(self, tasks, horizon):
         setup, optimizer, estimator = self.check_parameters()
-        reason = (hold_out_unavailable(tasks, setup.split)
+        reason = (hold_out_unavailable(tasks, setup.split,
+                                       setup.val_fraction)
                   or device_unavailable(getattr(self, "device", "auto")))
         if reason is None:
             check_hold_out(tasks, setup.split, setup.val_fraction)

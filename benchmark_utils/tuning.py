@@ -70,7 +70,8 @@ class GridSearchSolver(BaseSolver):
 
     def skip(self, tasks, horizon):
         setup = self.check_parameters()
-        reason = hold_out_unavailable(tasks, setup["split"])
+        reason = hold_out_unavailable(tasks, setup["split"],
+                                      setup["val_fraction"])
         if reason is None:
             check_hold_out(tasks, setup["split"], setup["val_fraction"])
         return reason is not None, reason

@@ -10,9 +10,15 @@ class Solver(LearnedOptimizerSolver):
     horizon (:mod:`benchmark_utils.optimizers.neural`).
 
     ``split="train"``: the meta-loss is the training loss (train-by-train);
-    ``split="validation"``: the loss on each task's held-out
-    ``val_fraction`` of samples, re-partitioned at every inner run
-    (train-by-validation). Default meta-training: ``meta_loss="final"``,
+    ``split="validation"`` (train-by-validation): by default
+    (``val_fraction="held_out"``, the paper's Section 5 "n + n" samples)
+    the network trains on all of each meta-train task's training samples
+    and the meta-loss is the loss on the task's own held-out images, the
+    two re-partitioned at every inner run; a number in (0, 1) holds out
+    that fraction of the training samples instead (trained on fewer
+    samples than the meta-test tasks, the learned optimizer then did worse
+    on them than its start: docs/neural_meta_training.md). Default
+    meta-training: ``meta_loss="final"``,
     the loss at the end of whole inner runs (fresh initialisations,
     mini-batch orders and partitions), by backprop through their last
     ``truncation`` (20) steps (None: the whole run, exact);
@@ -21,7 +27,7 @@ class Solver(LearnedOptimizerSolver):
     the best theta by meta-validation runs of the meta-train tasks, scored
     every ``select_every`` (5) meta-steps, its start included (None: the
     last theta). Meta-optimizer: ``meta_optimizer`` (adam, ``meta_lr``
-    3e-4, or rmsprop) with meta-gradient norm clipped to 1; a meta-step
+    3e-3, or rmsprop) with meta-gradient norm clipped to 1; a meta-step
     whose meta-loss or meta-gradient is not finite is counted in
     ``meta_grad_failures`` and skipped. Stops after ``max_meta_steps``
     meta-steps (or at benchopt's ``--timeout``). Runs on ``device``
@@ -32,8 +38,9 @@ class Solver(LearnedOptimizerSolver):
 
     name = "neural-optimizer"
     parameters = learned_optimizer_parameters(
-        hidden=[32], meta_loss=["final"], truncation=[20], meta_lr=[3e-4],
-        max_meta_steps=[30], select_every=[5])
+        hidden=[32], val_fraction=["held_out"], meta_loss=["final"],
+        truncation=[20], meta_lr=[3e-3], max_meta_steps=[30],
+        select_every=[5])
     test_config = {"dataset": {"name": "mlp"}}
 
     def make_optimizer(self):

@@ -86,6 +86,7 @@ def _context(objective, dataset, solver, repetition):
 def setup(bench, dataset_params, solver_params, repetition):
     """``(objective, solver, meta-validation tasks)`` seeded as repetition
     ``repetition`` of ``benchopt run`` (base seed 0)."""
+    from benchmark_utils.meta_solver import validation_tasks
     dataset = _component(bench.get_datasets(), "mlp").get_instance(
         **dataset_params)
     objective = bench.get_benchmark_objective().get_instance()
@@ -103,7 +104,7 @@ def setup(bench, dataset_params, solver_params, repetition):
     dataset._data = None
     metaval = dataset.get_data()["train_tasks"]
     if solver.split == "validation":
-        metaval = metaval.hold_out(solver.val_fraction)
+        metaval = validation_tasks(metaval, solver.val_fraction)
     return objective, solver, metaval
 
 

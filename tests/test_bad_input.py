@@ -331,3 +331,21 @@ def test_unsupported_family_still_checks(name):
     solver = make_solver(_BENCH, name, **bad[name])
     with pytest.raises(ValueError, match=f"'{next(iter(bad[name]))}'"):
         solver.skip(**objective.get_objective())
+
+
+@pytest.mark.parametrize("name", ["neural-optimizer", "adam"])
+def test_held_out_validation_on_a_family_without_it_skips(
+        small_least_squares, name):
+    """``val_fraction="held_out"`` (validate on each task's own held-out
+    samples) on least squares, whose tasks have none: a skip that says
+    why and what to use instead; a misspelling is an error."""
+    solver = make_solver(_BENCH, name, split="validation",
+                         val_fraction="held_out")
+    skip, reason = solver.skip(**small_least_squares.get_objective())
+    assert skip and "no held-out samples" in reason
+    assert "fraction of the training samples" in reason
+    typo = make_solver(_BENCH, name, split="validation",
+                       val_fraction="held-out")
+    with pytest.raises(ValueError, match="'val_fraction' must be a number "
+                       "in \\(0, 1\\) or 'held_out'"):
+        typo.skip(**small_least_squares.get_objective())

@@ -157,6 +157,27 @@ def test_restart_of_held_out_tasks_draws_a_new_partition_of_their_samples():
     assert tasks.restart(0) is tasks
 
 
+def test_validating_on_held_out_images_trains_on_every_sample():
+    """``val_fraction="held_out"``: the network trains on all the training
+    samples and the task's own held-out images validate; a restart
+    re-partitions the two, same sizes, same (image, label) pairs."""
+    tasks = small_tasks(n_samples=20)
+    held = tasks.validate_on_held_out()
+    assert held.train is tasks.train and held.validation is tasks.test
+    assert held.schedule is tasks.schedule
+    other = held.restart(1)
+    assert other.train.X.shape == tasks.train.X.shape
+    assert other.validation.X.shape == tasks.test.X.shape
+    assert not torch.equal(other.train.X, tasks.train.X)
+    assert int(other.schedule.table.max()) < tasks.n_samples
+    for j in range(tasks.n_tasks):
+        def pairs(t, held):
+            X = torch.cat([t.train.X[j], held.X[j]])
+            y = torch.cat([t.train.y[j], held.y[j]])
+            return sorted(zip(map(tuple, X.tolist()), y.tolist()))
+        assert pairs(other, other.validation) == pairs(tasks, tasks.test)
+
+
 def test_metrics_count_a_non_finite_task_as_diverged():
     tasks = small_tasks()
     w = tasks.w0.clone()

@@ -32,6 +32,8 @@ capability                         default (what callers then do)
 =================================  =======================================
 ``n_samples``, ``hold_out(f)``     None: no validation split (solvers that
                                    need one skip with the reason)
+``validate_on_held_out()``,        a reason: no held-out samples of their
+``held_out_unavailable()``         own (``val_fraction="held_out"`` skips)
 ``has_exact_gd``,                  False: no exact paths (``stable`` skips,
 ``exact_meta_objective``,          the evaluation runs the loop)
 ``exact_gd_metrics``
@@ -151,6 +153,19 @@ class TaskBatch(ABC):
         samples of each held out as its ``"validation"`` split."""
         raise ValueError(self.hold_out_unavailable()
                          or f"{self.family} tasks do not implement hold_out")
+
+    def held_out_unavailable(self):
+        """Why these tasks have no held-out samples of their own to
+        validate on (:meth:`validate_on_held_out`), or None."""
+        return (f"{self.family} tasks have no held-out samples of their own "
+                "to validate on (val_fraction='held_out'); use a fraction "
+                "of the training samples instead")
+
+    def validate_on_held_out(self):
+        """These tasks, trained on all their training samples, with their
+        own held-out samples as the ``"validation"`` split (the paper's
+        Section 5 train-by-validation, "n + n" samples)."""
+        raise ValueError(self.held_out_unavailable())
 
     def split_part(self, split):
         """The attribute holding ``split``; ValueError if it is absent (a

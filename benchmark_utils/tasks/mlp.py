@@ -266,6 +266,16 @@ class MLPTasks(TaskBatch):
                                           make_generator(self.seed + 1)),
         )
 
+    def held_out_unavailable(self):
+        return None
+
+    def validate_on_held_out(self):
+        """All training samples train the network; each task's own
+        held-out images (its ``test`` split: for meta-train tasks, images
+        that no meta-test task is scored on as such) are its validation
+        split. :meth:`restart` re-partitions the two afresh, same sizes."""
+        return replace(self, validation=self.test)
+
     def restart(self, run):
         """The same tasks (data) with a fresh initialisation and mini-batch
         order, drawn from ``(seed, run)``: run 0 is these tasks. Tasks

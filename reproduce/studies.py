@@ -41,7 +41,7 @@ def _least_squares(**params):
 # solver's own defaults meta-train on the final loss and keep the best theta
 # by meta-validation (docs/neural_meta_training.md)
 PAPER_MLP_RECIPE = {"meta_loss": "average", "meta_lr": 3e-3,
-                    "select_every": None}
+                    "select_every": None, "val_fraction": 0.5}
 _SMALL_MLP = dict(horizon=100, n_train_tasks=4, n_test_tasks=4)
 
 STUDIES = (
@@ -78,6 +78,7 @@ STUDIES = (
     Study("paper_mlp", "configs/paper_mlp.yml", {
         "timeout": 300,
         "max-runs": 6,
+        "n-repetitions": 3,
         "dataset": [
             {"mlp": {"n_samples": 200, "n_test": 500,
                      "label_noise": [0.0, 0.2], **_SMALL_MLP}},

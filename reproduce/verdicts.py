@@ -40,10 +40,52 @@ def load_results(folder):
             for p in sorted(Path(folder).glob("*.parquet"))}
 
 
+def _runs(df):
+    """The columns that name one run: dataset, solver and, in tables with
+    repetitions, the repetition."""
+    return ["dataset_name", "solver_name"] + (
+        ["idx_rep"] if "idx_rep" in df.columns else [])
+
+
 def final(df):
-    """The last evaluation of every (dataset, solver) run."""
+    """The last evaluation of every (dataset, solver, repetition) run."""
     df = df.sort_values("stop_val", kind="stable")
-    return df.groupby(["dataset_name", "solver_name"], sort=False).tail(1)
+    return df.groupby(_runs(df), sort=False).tail(1)
+
+
+SEED_LEVEL = 0.95       # the confidence of the intervals over seeds
+MIN_SEEDS = 3           # fewer: no interval, the point estimate decides
+
+
+def seed_interval(values, level=SEED_LEVEL):
+    """``(mean, low, high)`` of per-seed ``values``: the mean and its
+    ``level`` percentile bootstrap interval over seeds (scipy's
+    ``bootstrap``, resampling seeds, a fixed random state); with fewer
+    than ``MIN_SEEDS`` seeds, ``low = high = NaN``."""
+    from scipy.stats import bootstrap
+    x = np.asarray(values, dtype=np.float64)
+    mean = float(x.mean())
+    if len(x) < MIN_SEEDS or np.ptp(x) == 0:
+        return (mean, math.nan, math.nan) if len(x) < MIN_SEEDS else (
+            mean, mean, mean)
+    ci = bootstrap((x,), np.mean, confidence_level=level,
+                   n_resamples=10_000, method="percentile",
+                   random_state=np.random.default_rng(0)).confidence_interval
+    return mean, float(ci.low), float(ci.high)
+
+
+def above_zero(interval):
+    """The interval excludes 0 from above (without one: the mean > 0)."""
+    mean, low, _ = interval
+    return bool(low > 0) if math.isfinite(low) else bool(mean > 0)
+
+
+def _interval_text(interval, signed=True):
+    mean, low, high = interval
+    fmt = (lambda x: f"{x:+.2g}") if signed else _g
+    if not math.isfinite(low):
+        return fmt(mean)
+    return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
 
 
 def _g(x):
@@ -218,44 +260,44 @@ def first(df):
     """The first evaluation of every (dataset, solver) run: for a
     meta-learning solver, its untrained start."""
     df = df.sort_values("stop_val", kind="stable")
-    return df.groupby(["dataset_name", "solver_name"], sort=False).head(1)
+    return df.groupby(_runs(df), sort=False).head(1)
 
 
 _SETTING = ["p_dataset_n_samples", "p_dataset_label_noise"]
 
 
 def _mlp_setting(results):
-    """Per (n_samples, label_noise): final test loss and train accuracy of
-    the neural optimizer meta-trained train-by-train (``tbt``) and
-    train-by-validation (``tbv``), the test loss of its untrained start
+    """Per (n_samples, label_noise, repetition): final test loss and train
+    accuracy of the neural optimizer meta-trained train-by-train (``tbt``)
+    and train-by-validation (``tbv``), the test loss of its untrained start
     (the first evaluation of the TbV run: ``untrained``) and of tuned Adam
     (``adam``, NaN where the run has none)."""
     df = results["paper_mlp"]
+    if "idx_rep" not in df.columns:
+        df = df.assign(idx_rep=0)
+    index = _SETTING + ["idx_rep"]
     neural = df[df.solver_name.str.startswith("neural-optimizer")]
     last = final(neural)
     last = last.assign(split=np.where(last.solver_name.str.contains(
         "split=train"), "tbt", "tbv"))
     tab = last.pivot_table(
-        index=_SETTING, columns="split",
+        index=index, columns="split",
         values=["objective_value", "objective_train_accuracy"])
     start = first(neural[~neural.solver_name.str.contains("split=train")])
     tab[("objective_value", "untrained")] = start.groupby(
-        _SETTING).objective_value.mean()
+        index).objective_value.mean()
     adam = final(df[df.solver_name.str.startswith("adam")])
     tab[("objective_value", "adam")] = adam.groupby(
-        _SETTING).objective_value.mean()
+        index).objective_value.mean()
     return tab
 
 
 def _mlp_row(tab, n, noise):
-    """``(TbT, TbV, untrained, tuned Adam)`` test losses and ``(TbT,
-    TbV)`` train accuracies of one setting."""
-    row = tab.loc[(n, noise)]
-    loss = tuple(row[("objective_value", k)]
-                 for k in ("tbt", "tbv", "untrained", "adam"))
-    acc = (row[("objective_train_accuracy", "tbt")],
-           row[("objective_train_accuracy", "tbv")])
-    return loss, acc
+    """The seeds of one setting: ``loss`` (columns tbt, tbv, untrained,
+    adam: test losses) and ``acc`` (tbt, tbv: train accuracies), one row
+    per repetition."""
+    rows = tab.xs((n, noise), level=(0, 1))
+    return rows["objective_value"], rows["objective_train_accuracy"]
 
 
 def _mlp_small(tab):
@@ -263,58 +305,90 @@ def _mlp_small(tab):
     return n, tab.index.get_level_values(1).min()
 
 
+def _gap(loss):
+    """TbT - TbV test loss over seeds (> 0: TbT generalizes worse)."""
+    return seed_interval(loss.tbt - loss.tbv)
+
+
+def _learned(loss):
+    """Untrained - TbV test loss over seeds (> 0: train-by-validation
+    improved on its untrained start)."""
+    return seed_interval(loss.untrained - loss.tbv)
+
+
 def _losses_text(loss):
-    lt, lv, lu, la = loss
-    return (f"test loss TbT {_g(lt)} vs TbV {_g(lv)} (untrained start "
-            f"{_g(lu)}, tuned Adam {_g(la)})")
-
-
-def _tbv_learned(loss):
-    """Train-by-validation improved on its untrained start."""
-    return bool(loss[1] < loss[2])
+    seeds = len(loss)
+    text = (f"test loss TbT {_g(loss.tbt.mean())} vs TbV "
+            f"{_g(loss.tbv.mean())} (untrained start "
+            f"{_g(loss.untrained.mean())}, tuned Adam "
+            f"{_g(loss.adam.mean())}); TbT - TbV "
+            f"{_interval_text(_gap(loss))}, untrained - TbV "
+            f"{_interval_text(_learned(loss))}")
+    if seeds >= MIN_SEEDS:
+        return text + f" ({seeds} seeds, {SEED_LEVEL:.0%} intervals)"
+    return text + f" ({seeds} seed{'s' * (seeds > 1)}: no interval)"
 
 
 def mlp_small_data(results):
     tab = _mlp_setting(results)
     n, noise = _mlp_small(tab)
-    loss, (at, av) = _mlp_row(tab, n, noise)
+    loss, acc = _mlp_row(tab, n, noise)
+    at, av = acc.tbt.mean(), acc.tbv.mean()
     return Verdict(
         "8a", "neural optimizer, small data: TbT fits the training set "
         "(train acc. >= 0.9) and generalizes worse than TbV (test loss); "
         "TbV improves on its untrained start", "Fig. 5",
         "benchopt: paper_mlp",
         f"n = {n}: {_losses_text(loss)}; train acc. {_g(at)} vs {_g(av)}",
-        bool(loss[0] > loss[1] and at >= 0.9 and _tbv_learned(loss)))
+        bool(above_zero(_gap(loss)) and at >= 0.9
+             and above_zero(_learned(loss))))
 
 
 def mlp_label_noise(results):
     tab = _mlp_setting(results)
     n, _ = _mlp_small(tab)
-    noise = tab.loc[n].index.max()
-    loss, (at, av) = _mlp_row(tab, n, noise)
+    noise = tab.loc[n].index.get_level_values(0).max()
+    loss, acc = _mlp_row(tab, n, noise)
     return Verdict(
         "8b", "small data with label noise: TbT overfits the noisy labels, "
         "TbV is much better and improves on its untrained start", "Fig. 6",
         "benchopt: paper_mlp",
         f"n = {n}, {noise:.0%} noise: {_losses_text(loss)}; train acc. "
-        f"{_g(at)} vs {_g(av)}",
-        bool(noise > 0 and loss[0] > loss[1] and _tbv_learned(loss)))
+        f"{_g(acc.tbt.mean())} vs {_g(acc.tbv.mean())}",
+        bool(noise > 0 and above_zero(_gap(loss))
+             and above_zero(_learned(loss))))
+
+
+def _relative_gap(loss):
+    return seed_interval((loss.tbt - loss.tbv) / loss.tbv)
+
+
+CLOSE = 0.25        # "close": TbT within 25% of TbV's test loss
 
 
 def mlp_more_data(results):
+    """"Close": the relative gap (TbT - TbV) / TbV with more data has an
+    interval over seeds that includes 0 or lies within +-``CLOSE``
+    (without an interval: its mean does)."""
     tab = _mlp_setting(results)
     small = _mlp_small(tab)
     n = tab.index.get_level_values(0).max()
     loss, _ = _mlp_row(tab, n, 0.0)
-    (st, sv, _, _), _ = _mlp_row(tab, *small)
-    lt, lv = loss[:2]
-    gap, small_gap = (lt - lv) / lv, (st - sv) / sv
+    small_loss, _ = _mlp_row(tab, *small)
+    gap, small_gap = _relative_gap(loss), _relative_gap(small_loss)
+    mean, low, high = gap
+    if math.isfinite(low):
+        close = low <= 0 <= high or max(abs(low), abs(high)) <= CLOSE
+    else:
+        close = abs(mean) <= CLOSE
     return Verdict(
-        "8c", "more data: TbT and TbV are close; TbV improves on its "
-        "untrained start", "Fig. 7", "benchopt: paper_mlp",
-        f"n = {n}: {_losses_text(loss)} (relative gap TbT/TbV "
-        f"{gap:+.0%}, {small_gap:+.0%} at n = {small[0]})",
-        bool(n > small[0] and gap < small_gap and _tbv_learned(loss)))
+        "8c", f"more data: TbT and TbV are close (relative gap includes 0 "
+        f"or within +-{CLOSE:.0%}); TbV improves on its untrained start",
+        "Fig. 7", "benchopt: paper_mlp",
+        f"n = {n}: {_losses_text(loss)}; relative gap TbT/TbV "
+        f"{_interval_text(gap)}, {_interval_text(small_gap)} at n = "
+        f"{small[0]}",
+        bool(n > small[0] and close and above_zero(_learned(loss))))
 
 
 # --- beyond the paper ----------------------------------------------------

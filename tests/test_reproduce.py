@@ -30,10 +30,14 @@ def quick(tmp_path_factory):
 # claims that do not hold yet, and why: each must still fail (when one
 # starts to hold, this test says so, and it leaves this list)
 KNOWN_OPEN = {
-    # with the paper's recipe (the loss averaged over the unroll), the
-    # train-by-validation neural optimizer ends above its untrained start
-    # on the meta-test tasks at n = 200 (docs/neural_meta_training.md)
-    "8a": "TbV does not improve on its untrained start",
+    # with the paper's recipe (the loss averaged over the unroll, half of
+    # the samples validating), over 3 seeds at n = 200 the train-by-
+    # validation neural optimizer ends above its untrained start in every
+    # seed and TbT - TbV has an interval that holds 0; with 20% label noise
+    # TbT overfits clearly but TbV's gain on its start is within the
+    # seeds' noise (README, docs/neural_meta_training.md)
+    "8a": "TbV above its untrained start; TbT - TbV interval holds 0",
+    "8b": "TbV's gain on its untrained start: interval holds 0",
 }
 
 

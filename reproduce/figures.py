@@ -1,7 +1,6 @@
 """The figures: one small PNG per claim (or group of claims), drawn from
 the same parquet tables as the verdicts (:mod:`reproduce.verdicts`)."""
 
-import math
 
 import matplotlib
 
@@ -117,21 +116,25 @@ def tbt_tbv_samples(results, path):
 
 
 def mlp(results, path):
-    """Claim 8: test loss and train accuracy of every solver per setting."""
+    """Claim 8: test loss and train accuracy of every solver per setting:
+    the mean over repetitions, the whiskers their range."""
+    setting = ["p_dataset_n_samples", "p_dataset_label_noise"]
     df = final(results["paper_mlp"])
-    settings = sorted(df.groupby(["p_dataset_n_samples",
-                                  "p_dataset_label_noise"]).groups)
+    settings = sorted(df.groupby(setting).groups)
     solvers = sorted(df.solver_name.unique())
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     width = 0.8 / len(solvers)
     for i, solver in enumerate(solvers):
-        part = df[df.solver_name == solver].set_index(
-            ["p_dataset_n_samples", "p_dataset_label_noise"])
+        by_setting = df[df.solver_name == solver].groupby(setting)
         x = np.arange(len(settings)) + i * width
         for ax, col in zip(axes, ("objective_value",
                                   "objective_train_accuracy")):
-            ax.bar(x, [part[col].get(s, math.nan) for s in settings],
-                   width, label=short(solver))
+            stats = by_setting[col].agg(["mean", "min", "max"])
+            stats = stats.reindex(settings)
+            ax.bar(x, stats["mean"], width, label=short(solver),
+                   yerr=[stats["mean"] - stats["min"],
+                         stats["max"] - stats["mean"]],
+                   error_kw=dict(lw=0.6, capsize=1.5))
     for ax, ylabel in zip(axes, ("test cross-entropy", "train accuracy")):
         ax.set_xticks(np.arange(len(settings)) + 0.4 - width / 2)
         ax.set_xticklabels([f"n={n}\nnoise={p:g}" for n, p in settings],

@@ -1,7 +1,6 @@
 """The figures: one small PNG per claim (or group of claims), drawn from
 the same parquet tables as the verdicts (:mod:`reproduce.verdicts`)."""
 
-
 import matplotlib
 
 matplotlib.use("Agg")

@@ -65,9 +65,10 @@ def seed_interval(values, level=SEED_LEVEL):
     from scipy.stats import bootstrap
     x = np.asarray(values, dtype=np.float64)
     mean = float(x.mean())
-    if len(x) < MIN_SEEDS or np.ptp(x) == 0:
-        return (mean, math.nan, math.nan) if len(x) < MIN_SEEDS else (
-            mean, mean, mean)
+    if len(x) < MIN_SEEDS:
+        return mean, math.nan, math.nan
+    if np.ptp(x) == 0:              # every seed alike: nothing to resample
+        return mean, mean, mean
     ci = bootstrap((x,), np.mean, confidence_level=level,
                    n_resamples=10_000, method="percentile",
                    random_state=np.random.default_rng(0)).confidence_interval
@@ -80,9 +81,9 @@ def above_zero(interval):
     return bool(low > 0) if math.isfinite(low) else bool(mean > 0)
 
 
-def _interval_text(interval, signed=True):
+def _interval_text(interval):
     mean, low, high = interval
-    fmt = (lambda x: f"{x:+.2g}") if signed else _g
+    fmt = "{:+.2g}".format
     if not math.isfinite(low):
         return fmt(mean)
     return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
@@ -316,14 +317,16 @@ def _learned(loss):
     return seed_interval(loss.untrained - loss.tbv)
 
 
-def _losses_text(loss):
+def _losses_text(loss, gap, learned):
+    """The seeds' mean losses and the intervals ``gap`` (:func:`_gap`)
+    and ``learned`` (:func:`_learned`) as text."""
     seeds = len(loss)
     text = (f"test loss TbT {_g(loss.tbt.mean())} vs TbV "
             f"{_g(loss.tbv.mean())} (untrained start "
             f"{_g(loss.untrained.mean())}, tuned Adam "
             f"{_g(loss.adam.mean())}); TbT - TbV "
-            f"{_interval_text(_gap(loss))}, untrained - TbV "
-            f"{_interval_text(_learned(loss))}")
+            f"{_interval_text(gap)}, untrained - TbV "
+            f"{_interval_text(learned)}")
     if seeds >= MIN_SEEDS:
         return text + f" ({seeds} seeds, {SEED_LEVEL:.0%} intervals)"
     return text + f" ({seeds} seed{'s' * (seeds > 1)}: no interval)"
@@ -334,14 +337,15 @@ def mlp_small_data(results):
     n, noise = _mlp_small(tab)
     loss, acc = _mlp_row(tab, n, noise)
     at, av = acc.tbt.mean(), acc.tbv.mean()
+    gap, learned = _gap(loss), _learned(loss)
     return Verdict(
         "8a", "neural optimizer, small data: TbT fits the training set "
         "(train acc. >= 0.9) and generalizes worse than TbV (test loss); "
         "TbV improves on its untrained start", "Fig. 5",
         "benchopt: paper_mlp",
-        f"n = {n}: {_losses_text(loss)}; train acc. {_g(at)} vs {_g(av)}",
-        bool(above_zero(_gap(loss)) and at >= 0.9
-             and above_zero(_learned(loss))))
+        f"n = {n}: {_losses_text(loss, gap, learned)}; train acc. "
+        f"{_g(at)} vs {_g(av)}",
+        bool(above_zero(gap) and at >= 0.9 and above_zero(learned)))
 
 
 def mlp_label_noise(results):
@@ -349,14 +353,14 @@ def mlp_label_noise(results):
     n, _ = _mlp_small(tab)
     noise = tab.loc[n].index.get_level_values(0).max()
     loss, acc = _mlp_row(tab, n, noise)
+    gap, learned = _gap(loss), _learned(loss)
     return Verdict(
         "8b", "small data with label noise: TbT overfits the noisy labels, "
         "TbV is much better and improves on its untrained start", "Fig. 6",
         "benchopt: paper_mlp",
-        f"n = {n}, {noise:.0%} noise: {_losses_text(loss)}; train acc. "
-        f"{_g(acc.tbt.mean())} vs {_g(acc.tbv.mean())}",
-        bool(noise > 0 and above_zero(_gap(loss))
-             and above_zero(_learned(loss))))
+        f"n = {n}, {noise:.0%} noise: {_losses_text(loss, gap, learned)}; "
+        f"train acc. {_g(acc.tbt.mean())} vs {_g(acc.tbv.mean())}",
+        bool(noise > 0 and above_zero(gap) and above_zero(learned)))
 
 
 def _relative_gap(loss):
@@ -376,6 +380,7 @@ def mlp_more_data(results):
     loss, _ = _mlp_row(tab, n, 0.0)
     small_loss, _ = _mlp_row(tab, *small)
     gap, small_gap = _relative_gap(loss), _relative_gap(small_loss)
+    learned = _learned(loss)
     mean, low, high = gap
     if math.isfinite(low):
         close = low <= 0 <= high or max(abs(low), abs(high)) <= CLOSE
@@ -385,10 +390,11 @@ def mlp_more_data(results):
         "8c", f"more data: TbT and TbV are close (relative gap includes 0 "
         f"or within +-{CLOSE:.0%}); TbV improves on its untrained start",
         "Fig. 7", "benchopt: paper_mlp",
-        f"n = {n}: {_losses_text(loss)}; relative gap TbT/TbV "
+        f"n = {n}: {_losses_text(loss, _gap(loss), learned)}; relative "
+        f"gap TbT/TbV "
         f"{_interval_text(gap)}, {_interval_text(small_gap)} at n = "
         f"{small[0]}",
-        bool(n > small[0] and close and above_zero(_learned(loss))))
+        bool(n > small[0] and close and above_zero(learned)))
 
 
 # --- beyond the paper ----------------------------------------------------

@@ -7,7 +7,7 @@ from benchopt.stopping_criterion import NoCriterion
 from benchmark_utils.devices import (
     check_device, device_unavailable, resolve_device,
 )
-from benchmark_utils.evaluation import evaluate
+from benchmark_utils.evaluation import RepeatedEvaluation
 from benchmark_utils.held_out import final_report
 from benchmark_utils.meta_train import SolverResult
 from benchmark_utils.optimizers import GradientDescent
@@ -53,6 +53,11 @@ class Objective(BaseObjective):
     - the optimizer's ``diagnostics``: the neural learned optimizer's
       ``nonfinite_gradients`` (non-finite gradient entries it was fed and
       ignored, per task).
+
+    An unchanged result (the same optimizer object and an equal theta, as
+    a learned optimizer's between two selections) is not run again: its
+    metrics are reused (``evaluation.RepeatedEvaluation``; the evaluation
+    is deterministic).
 
     A dataset may give an ``eval_horizon`` (None = ``horizon``): the
     meta-test tasks then run that many steps, while solvers meta-train at
@@ -133,6 +138,9 @@ class Objective(BaseObjective):
                 warnings.warn(f"suite {name!r} skipped: {suite.unavailable}")
         self.score = bool(score)
         self._last_report = None
+        # an unchanged result (between two selections of a learned
+        # optimizer) is not run T steps again: the same metrics
+        self._evaluate = RepeatedEvaluation()
 
     def final_report(self, result):
         """The suites' and the score's report of ``result``, computed once
@@ -165,8 +173,8 @@ class Objective(BaseObjective):
 
     def evaluate_result(self, result):
         device = self.run_device if result.device is None else result.device
-        metrics = evaluate(self.test_tasks_on(device), result,
-                           self.eval_horizon)
+        metrics = self._evaluate(self.test_tasks_on(device), result,
+                                 self.eval_horizon)
         metrics["meta_grad_failures"] = float(result.meta_grad_failures)
         metrics["inner_gradient_evaluations"] = float(
             result.inner_gradient_evaluations)

@@ -51,3 +51,37 @@ def test_metrics_are_plain_floats_and_never_nan(tasks):
             assert type(value) is float, key
             if key != "step_size":
                 assert not math.isnan(value), (theta, key)
+
+
+def test_an_unchanged_result_is_not_evaluated_again(tasks, monkeypatch):
+    """The objective's evaluation reuses the last metrics for the same
+    optimizer object and an equal theta, and only then: a changed theta,
+    another optimizer object, other tasks or another horizon run again,
+    and the reused metrics are the ones a fresh evaluation gives."""
+    from benchmark_utils import evaluation
+    from benchmark_utils.optimizers import Adam
+    runs = []
+    real = evaluation.evaluate
+    monkeypatch.setattr(evaluation, "evaluate",
+                        lambda *a: runs.append(a) or real(*a))
+    memo = evaluation.RepeatedEvaluation()
+    adam = Adam(1e-2)
+    theta = adam.init_theta(make_generator(0), torch.float64)
+    first = memo(tasks, SolverResult(adam, theta), 30)
+    again = memo(tasks, SolverResult(adam, theta.clone(), meta_steps=5), 30)
+    assert again == first == real(tasks, SolverResult(adam, theta), 30)
+    assert (memo.computed, memo.reused) == (1, 1)
+    other_tasks = make_quadratic_tasks(3, 50, "linspace", 100.0,
+                                       make_generator(0))
+    for result, on, horizon in [
+            (SolverResult(adam, theta + 1e-3), tasks, 30),
+            (SolverResult(Adam(1e-2), theta), tasks, 30),
+            (SolverResult(adam, theta), other_tasks, 30),
+            (SolverResult(adam, theta), other_tasks, 31),
+            (SolverResult(adam, theta.float()), other_tasks, 31)]:
+        memo(on, result, horizon)
+    assert (memo.computed, memo.reused) == (6, 1)
+    nan = torch.full_like(theta, math.nan)
+    memo(tasks, SolverResult(adam, nan), 30)
+    memo(tasks, SolverResult(adam, nan), 30)       # NaN never equals
+    assert memo.computed == len(runs) == 8

@@ -25,22 +25,26 @@ def run_steps(tasks, optimizer, theta, w, state, start, stop,
 
     The one inner loop of the benchmark: ``w_{k+1}, s_{k+1} =
     update(w_k, tasks.inner_grad(w_k, k), s_k, theta)`` (see
-    :func:`inner_step`). ``on_step(k, w)``, if given, sees every new
+    :func:`inner_step`), with what the update computes from ``theta``
+    alone prepared once (``optimizer.prepare``, then ``optimizer.apply``
+    at each step). ``on_step(k, w)``, if given, sees every new
     iterate ``w_{k+1}`` (k = start, ...). Returns the final ``(w, state)``;
     differentiable in ``theta`` and ``w`` (forward or reverse mode) unless
     called under ``torch.no_grad``; ``first_order``: not through the inner
     gradients.
     """
+    prepared = optimizer.prepare(theta, w)
     for k in range(start, stop):
-        w, state = inner_step(tasks, optimizer, w, state, theta, k,
+        w, state = inner_step(tasks, optimizer, w, state, prepared, k,
                               first_order)
         if on_step is not None:
             on_step(k, w)
     return w, state
 
 
-def inner_step(tasks, optimizer, w, state, theta, k, first_order=False):
+def inner_step(tasks, optimizer, w, state, prepared, k, first_order=False):
     """One step ``k`` of ``optimizer`` on every task; returns (w, state).
+    ``prepared``: ``optimizer.prepare(theta, w)``.
 
     ``first_order``: the inner gradient is taken at detached parameters (a
     constant for autograd). An optimizer with ``needs_loss = True`` also
@@ -48,9 +52,9 @@ def inner_step(tasks, optimizer, w, state, theta, k, first_order=False):
     """
     grad = tasks.inner_grad(w.detach() if first_order else w, k)
     if optimizer.needs_loss:
-        return optimizer.update(w, grad, state, theta,
-                                loss=tasks.inner_loss(w, k))
-    return optimizer.update(w, grad, state, theta)
+        return optimizer.apply(w, grad, state, prepared,
+                               loss=tasks.inner_loss(w, k))
+    return optimizer.apply(w, grad, state, prepared)
 
 
 def unroll(tasks, optimizer, theta, horizon, return_state=False):

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import torch
 
-from .base import LearnableOptimizer
+from .base import LearnableOptimizer, PreparedUpdate
 from .coordinatewise import (
     ThetaLayout, head_init, head_parts, mlp_step, per_tensor_scale, sanitize,
 )
@@ -56,7 +56,7 @@ class AdafacState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class AdafacOptimizer(LearnableOptimizer):
+class AdafacOptimizer(PreparedUpdate, LearnableOptimizer):
     """The factored per-parameter MLP optimizer (module docstring) with
     ``hidden`` units, bound to parameter tensors of shapes ``layout``."""
 
@@ -123,7 +123,11 @@ class AdafacOptimizer(LearnableOptimizer):
                 new.append((v,))
         return torch.rsqrt(torch.cat(out, dim=1) + _EPS), tuple(new)
 
-    def update(self, params, grad, state, theta):
+    def prepare(self, theta, params):
+        """The network's weights, in the parameters' dtype."""
+        return self.theta_layout.unpack(theta.to(params.dtype))
+
+    def apply(self, params, grad, state, p):
         g, nonfinite = sanitize(grad, state.nonfinite)
         beta = torch.tensor(MOMENTA, dtype=g.dtype, device=g.device)
         m = beta * state.m + (1 - beta) * g.unsqueeze(-1)
@@ -138,7 +142,6 @@ class AdafacOptimizer(LearnableOptimizer):
         coords = coords.clamp(-_FEATURE_BOUND, _FEATURE_BOUND)
         tau = torch.tensor(TIMESCALES, dtype=g.dtype, device=g.device)
         time = torch.tanh(float(state.step) / tau)
-        p = self.theta_layout.unpack(theta.to(params.dtype))
         step = mlp_step(coords, time, p, n_odd=N_ODD)
         new = AdafacState(m, moments, state.step + 1, nonfinite)
         return params - step, new

@@ -77,7 +77,8 @@ def per_tensor_scale(raw, segments):
     """``raw`` (B, D, F) divided, feature by feature, by its mean absolute
     value over each parameter tensor of sizes ``segments`` (per task),
     spread back to the coordinates by one gather."""
-    segments = segments or (raw.shape[1],)
+    if segments is None or len(segments) == 1:      # one tensor: no gather
+        return raw / (raw.abs().mean(1, keepdim=True) + TINY)
     means = torch.stack([part.abs().mean(1) for part in
                          torch.split(raw, segments, dim=1)], dim=1)
     return raw / (means + TINY)[:, segment_index(segments, raw.device)]

@@ -12,8 +12,9 @@ parametrisation that keeps every ``theta`` valid:
 
 The hyper-parameters are computed from ``theta`` in its own dtype
 (float64) and cast to the parameters' dtype where they meet them.
-:func:`adam_step` is the one Adam update: the inner Adam and the
-meta-optimizer Adam (:mod:`benchmark_utils.meta_optimizers`) both call it.
+:func:`adam_apply` is the one Adam update: the inner Adam and the
+meta-optimizer Adam (:mod:`benchmark_utils.meta_optimizers`, through
+:func:`adam_step`) both run it.
 """
 
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from typing import NamedTuple
 import torch
 
 from .base import (
-    LearnableOptimizer, log_of, logit_of, positive, reported, safe_sqrt,
-    unit_interval,
+    LearnableOptimizer, PreparedUpdate, log_of, logit_of, positive,
+    reported, safe_sqrt, unit_interval,
 )
 from ..validation import check_float, check_positive
 
@@ -39,34 +40,61 @@ def adam_init(params):
     return AdamState(zeros, zeros, 0)
 
 
-def adam_step(params, grad, state, lr, b1, b2, eps):
-    """One Adam step (Kingma and Ba 2015)::
+class AdamScalars(NamedTuple):
+    """Adam's hyper-parameters as :func:`adam_apply` uses them: ``b1`` and
+    ``b2`` in their own precision (for the bias corrections), the others
+    cast to the parameters' dtype."""
+    b1: object
+    b2: object
+    b1_: object             # b1, 1 - b1, b2, 1 - b2, lr, eps: cast
+    one_b1: object
+    b2_: object
+    one_b2: object
+    lr: object
+    eps: object
+
+
+def adam_scalars(lr, b1, b2, eps, params):
+    """:class:`AdamScalars` of ``(lr, b1, b2, eps)`` (Python floats or 0-d
+    tensors) for parameters like ``params``: ``1 - b1`` and ``1 - b2`` are
+    formed in the hyper-parameters' precision, then cast."""
+    def cast(x):
+        return x.to(params.dtype) if isinstance(x, torch.Tensor) else x
+    return AdamScalars(b1, b2, *(cast(x) for x in
+                                 (b1, 1 - b1, b2, 1 - b2, lr, eps)))
+
+
+def adam_apply(params, grad, state, h):
+    """One Adam step (Kingma and Ba 2015) with the scalars ``h``
+    (:func:`adam_scalars`)::
 
         m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,
         w <- w - lr * m_hat / (sqrt(v_hat) + eps)
 
     with the bias-corrected ``m_hat = m / (1 - b1^k)``, ``v_hat = v / (1 -
     b2^k)`` at step k = 1, 2, ... (``b1 = 0``: RMSProp with bias
-    correction). The hyper-parameters are Python floats or 0-d tensors;
-    ``1 - b1``, ``1 - b2`` and the bias corrections are formed in their
-    precision, then everything meets ``params`` in its dtype. The square
-    root has a finite derivative where ``v = 0``
-    (:func:`~benchmark_utils.optimizers.base.safe_sqrt`).
+    correction); the corrections are formed in the hyper-parameters'
+    precision, then cast. The square root has a finite derivative where
+    ``v = 0`` (:func:`~benchmark_utils.optimizers.base.safe_sqrt`).
     """
     k = state.step + 1
     # a float exponent: the same value, and torch.compile can differentiate
     # pow in a symbolic float step (not yet in a symbolic int one)
-    scalars = (b1, 1 - b1, b2, 1 - b2, 1 - b1 ** float(k), 1 - b2 ** float(k),
-               lr, eps)
-    b1, one_b1, b2, one_b2, c1, c2, lr, eps = (
-        x.to(params.dtype) if isinstance(x, torch.Tensor) else x
-        for x in scalars)
-    m = b1 * state.m + one_b1 * grad
-    v = b2 * state.v + one_b2 * grad.square()
+    c1, c2 = (x.to(params.dtype) if isinstance(x, torch.Tensor) else x
+              for x in (1 - h.b1 ** float(k), 1 - h.b2 ** float(k)))
+    m = h.b1_ * state.m + h.one_b1 * grad
+    v = h.b2_ * state.v + h.one_b2 * grad.square()
     m_hat = m / c1
     v_hat = v / c2
-    return (params - lr * m_hat / (safe_sqrt(v_hat) + eps),
+    return (params - h.lr * m_hat / (safe_sqrt(v_hat) + h.eps),
             AdamState(m, v, k))
+
+
+def adam_step(params, grad, state, lr, b1, b2, eps):
+    """One Adam step with hyper-parameters ``(lr, b1, b2, eps)``, Python
+    floats or 0-d tensors (:func:`adam_apply`)."""
+    return adam_apply(params, grad, state,
+                      adam_scalars(lr, b1, b2, eps, params))
 
 
 def _as(x, like):
@@ -75,7 +103,7 @@ def _as(x, like):
 
 
 @dataclass(frozen=True)
-class GradientDescent(LearnableOptimizer):
+class GradientDescent(PreparedUpdate, LearnableOptimizer):
     """``w_{k+1} = w_k - eta * grad f(w_k)``, ``theta = log eta`` (0-d)."""
 
     step_size: float = 0.1         # the initial eta
@@ -88,8 +116,11 @@ class GradientDescent(LearnableOptimizer):
     def init(self, params):
         return ()
 
-    def update(self, params, grad, state, theta):
-        return params - _as(self.gd_step_size(theta), params) * grad, state
+    def prepare(self, theta, params):
+        return _as(self.gd_step_size(theta), params)
+
+    def apply(self, params, grad, state, eta):
+        return params - eta * grad, state
 
     def gd_step_size(self, theta):
         return positive(theta)
@@ -106,7 +137,7 @@ class GradientDescent(LearnableOptimizer):
 
 
 @dataclass(frozen=True)
-class SGDMomentum(LearnableOptimizer):
+class SGDMomentum(PreparedUpdate, LearnableOptimizer):
     """Heavy ball, ``m <- beta m + g``, ``w <- w - eta m`` from ``m = 0``;
     ``theta = (log eta, logit beta)``."""
 
@@ -120,9 +151,12 @@ class SGDMomentum(LearnableOptimizer):
     def init(self, params):
         return torch.zeros_like(params)
 
-    def update(self, params, grad, state, theta):
-        eta = _as(positive(theta[0]), params)
-        beta = _as(unit_interval(theta[1]), params)
+    def prepare(self, theta, params):
+        return (_as(positive(theta[0]), params),
+                _as(unit_interval(theta[1]), params))
+
+    def apply(self, params, grad, state, prepared):
+        eta, beta = prepared
         m = beta * state + grad
         return params - eta * m, m
 
@@ -142,9 +176,9 @@ class SGDMomentum(LearnableOptimizer):
 
 
 @dataclass(frozen=True)
-class Adam(LearnableOptimizer):
+class Adam(PreparedUpdate, LearnableOptimizer):
     """Adam with ``theta = (log lr, logit beta1, logit beta2, log eps)``
-    (see :func:`adam_step`)."""
+    (see :func:`adam_apply`)."""
 
     step_size: float = 1e-3
     beta1: float = 0.9
@@ -164,8 +198,11 @@ class Adam(LearnableOptimizer):
         return (positive(theta[0]), unit_interval(theta[1]),
                 unit_interval(theta[2]), positive(theta[3]))
 
-    def update(self, params, grad, state, theta):
-        return adam_step(params, grad, state, *self._natural(theta))
+    def prepare(self, theta, params):
+        return adam_scalars(*self._natural(theta), params)
+
+    def apply(self, params, grad, state, scalars):
+        return adam_apply(params, grad, state, scalars)
 
     def init_theta(self, gen=None, dtype=torch.float64):
         return self.theta_from()

@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import torch
 
-from .base import LearnableOptimizer
+from .base import LearnableOptimizer, PreparedUpdate
 from .coordinatewise import ThetaLayout, sanitize
 from ..validation import check_int
 
@@ -59,7 +59,7 @@ class LSTMState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class LSTMOptimizer(LearnableOptimizer):
+class LSTMOptimizer(PreparedUpdate, LearnableOptimizer):
     """The LSTM learned optimizer (module docstring)."""
 
     hidden: int = 20
@@ -106,9 +106,12 @@ class LSTMOptimizer(LearnableOptimizer):
                       for _ in range(self.layers))
         return LSTMState(zeros, zeros, params.new_zeros(B))
 
-    def update(self, params, grad, state, theta):
+    def prepare(self, theta, params):
+        """The cells' weights, in the parameters' dtype."""
+        return self.theta_layout.unpack(theta.to(params.dtype))
+
+    def apply(self, params, grad, state, p):
         g, nonfinite = sanitize(grad, state.nonfinite)
-        p = self.theta_layout.unpack(theta.to(params.dtype))
         x = preprocess(g)
         inputs, hs, cs = x, [], []
         for layer in range(self.layers):

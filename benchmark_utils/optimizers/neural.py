@@ -57,13 +57,15 @@ float32's range. The update stays finite for any input.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 import torch
 
-from .base import LearnableOptimizer, sizes_of
+from .base import LearnableOptimizer, PreparedUpdate, sizes_of
 from .coordinatewise import (
-    ThetaLayout, head_init, head_parts, mlp_step, per_tensor_scale, sanitize,
+    GRAD_BOUND, ThetaLayout, head_init, head_parts, mlp_step,
+    per_tensor_scale, sanitize,
 )
 from ..validation import check_int
 
@@ -84,13 +86,20 @@ class NeuralState(NamedTuple):
     nonfinite: torch.Tensor     # (B,) non-finite gradient entries seen
 
 
+@lru_cache(maxsize=16)
+def constants(values, dtype, device):
+    """``torch.tensor(values)`` in ``dtype`` on ``device``, made once (the
+    decays and timescales, read at every step)."""
+    return torch.tensor(values, dtype=dtype, device=device)
+
+
 def check_horizon(horizon):
     """None, or an integer >= 1 (ValueError naming ``horizon``)."""
     return None if horizon is None else check_int("horizon", horizon)
 
 
 @dataclass(frozen=True)
-class NeuralOptimizer(LearnableOptimizer):
+class NeuralOptimizer(PreparedUpdate, LearnableOptimizer):
     """The learned optimizer with ``hidden`` units, applied to parameter
     rows made of tensors of sizes ``segments`` (flattened, in order; None =
     one tensor), meta-trained for ``horizon`` steps (its step features stop
@@ -146,25 +155,28 @@ class NeuralOptimizer(LearnableOptimizer):
         (see the module docstring), the step-number features (9,), shared
         by all coordinates, and the updated state."""
         g, nonfinite = sanitize(grad, state.nonfinite)
-        beta = torch.tensor(DECAYS, dtype=params.dtype, device=params.device)
+        beta = constants(DECAYS, params.dtype, params.device)
         m = beta * state.m + (1 - beta) * g.unsqueeze(-1)
         v = beta * state.v + (1 - beta) * g.square().unsqueeze(-1)
         rsqrt = torch.rsqrt(v + _EPS)
-        w, _ = sanitize(params, nonfinite)
+        w = torch.nan_to_num(params, 0.0, 0.0, 0.0).clamp(-GRAD_BOUND,
+                                                          GRAD_BOUND)
         raw = torch.cat([g.unsqueeze(-1), w.unsqueeze(-1), m, m * rsqrt, v,
                          rsqrt], dim=-1)
         coords = per_tensor_scale(raw, self.segments).clamp(
             -_FEATURE_BOUND, _FEATURE_BOUND)
-        tau = torch.tensor(TIMESCALES, dtype=params.dtype,
-                           device=params.device)
+        tau = constants(TIMESCALES, params.dtype, params.device)
         step = (state.step if self.horizon is None
                 else min(state.step, self.horizon - 1))
         time = torch.tanh(float(step) / tau)
         return coords, time, NeuralState(m, v, state.step + 1, nonfinite)
 
-    def update(self, params, grad, state, theta):
+    def prepare(self, theta, params):
+        """The network's weights, in the parameters' dtype."""
+        return self.unpack(theta.to(params.dtype))
+
+    def apply(self, params, grad, state, p):
         coords, time, state = self.features(params, grad, state)
-        p = self.unpack(theta.to(params.dtype))
         step = mlp_step(coords, time, p, n_odd=N_ODD)
         return params - step, state
 

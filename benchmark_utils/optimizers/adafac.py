@@ -33,7 +33,8 @@ import torch
 
 from .base import LearnableOptimizer, PreparedUpdate
 from .coordinatewise import (
-    ThetaLayout, head_init, head_parts, mlp_step, per_tensor_scale, sanitize,
+    ThetaLayout, constants, finite_clipped, head_init, head_parts, mlp_step,
+    per_tensor_scale, sanitize,
 )
 from ..validation import check_int
 
@@ -129,10 +130,10 @@ class AdafacOptimizer(PreparedUpdate, LearnableOptimizer):
 
     def apply(self, params, grad, state, p):
         g, nonfinite = sanitize(grad, state.nonfinite)
-        beta = torch.tensor(MOMENTA, dtype=g.dtype, device=g.device)
+        beta = constants(MOMENTA, g.dtype, g.device)
         m = beta * state.m + (1 - beta) * g.unsqueeze(-1)
         r, moments = self._rsqrt(g, state.moments)
-        w = torch.nan_to_num(params, 0.0, 0.0, 0.0).clamp(-1e15, 1e15)
+        w = finite_clipped(params)
         raw = torch.cat([g.unsqueeze(-1), w.unsqueeze(-1), m,
                          torch.stack([g.unsqueeze(-1) * r,
                                       m[..., :1] * r], dim=-1).flatten(-2),
@@ -140,7 +141,7 @@ class AdafacOptimizer(PreparedUpdate, LearnableOptimizer):
         segments = tuple(math.prod(s) for s in self._shapes(g.shape[1]))
         coords = per_tensor_scale(raw, segments)
         coords = coords.clamp(-_FEATURE_BOUND, _FEATURE_BOUND)
-        tau = torch.tensor(TIMESCALES, dtype=g.dtype, device=g.device)
+        tau = constants(TIMESCALES, g.dtype, g.device)
         time = torch.tanh(float(state.step) / tau)
         step = mlp_step(coords, time, p, n_odd=N_ODD)
         new = AdafacState(m, moments, state.step + 1, nonfinite)

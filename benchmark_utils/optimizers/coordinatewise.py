@@ -9,6 +9,9 @@
   ``|g| <= 1e15`` so that second moments and their means stay inside
   float32's range. Every learned optimizer's update is then finite for
   any input.
+- :func:`finite_clipped`: the same for the parameters, uncounted;
+  :func:`constants`: a feature's fixed decays or timescales as a tensor,
+  made once per dtype and device;
 - :func:`per_tensor_scale`: a feature divided by its mean absolute value
   over the coordinates of each parameter tensor (per task), so that the
   features' scale does not depend on the network or on the gradients'
@@ -63,6 +66,19 @@ def sanitize(grad, nonfinite):
     return g.clamp(-GRAD_BOUND, GRAD_BOUND), count
 
 
+def finite_clipped(x):
+    """``x`` with non-finite entries set to 0 and clipped to
+    ``GRAD_BOUND`` (:func:`sanitize`'s values, without the count)."""
+    return torch.nan_to_num(x, 0.0, 0.0, 0.0).clamp(-GRAD_BOUND, GRAD_BOUND)
+
+
+@lru_cache(maxsize=16)
+def constants(values, dtype, device):
+    """``torch.tensor(values)`` in ``dtype`` on ``device``, made once (a
+    learned optimizer's decays and timescales, read at every step)."""
+    return torch.tensor(values, dtype=dtype, device=device)
+
+
 @lru_cache(maxsize=16)
 def segment_index(segments, device):
     """(D,) the parameter tensor each coordinate belongs to."""
@@ -77,7 +93,7 @@ def per_tensor_scale(raw, segments):
     """``raw`` (B, D, F) divided, feature by feature, by its mean absolute
     value over each parameter tensor of sizes ``segments`` (per task),
     spread back to the coordinates by one gather."""
-    if segments is None or len(segments) == 1:      # one tensor: no gather
+    if not segments or len(segments) == 1:          # one tensor: no gather
         return raw / (raw.abs().mean(1, keepdim=True) + TINY)
     means = torch.stack([part.abs().mean(1) for part in
                          torch.split(raw, segments, dim=1)], dim=1)

@@ -57,14 +57,13 @@ float32's range. The update stays finite for any input.
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
 
 import torch
 
 from .base import LearnableOptimizer, PreparedUpdate, sizes_of
 from .coordinatewise import (
-    GRAD_BOUND, ThetaLayout, head_init, head_parts, mlp_step,
+    ThetaLayout, constants, finite_clipped, head_init, head_parts, mlp_step,
     per_tensor_scale, sanitize,
 )
 from ..validation import check_int
@@ -84,13 +83,6 @@ class NeuralState(NamedTuple):
     v: torch.Tensor             # (B, D, len(DECAYS))
     step: int
     nonfinite: torch.Tensor     # (B,) non-finite gradient entries seen
-
-
-@lru_cache(maxsize=16)
-def constants(values, dtype, device):
-    """``torch.tensor(values)`` in ``dtype`` on ``device``, made once (the
-    decays and timescales, read at every step)."""
-    return torch.tensor(values, dtype=dtype, device=device)
 
 
 def check_horizon(horizon):
@@ -159,8 +151,7 @@ class NeuralOptimizer(PreparedUpdate, LearnableOptimizer):
         m = beta * state.m + (1 - beta) * g.unsqueeze(-1)
         v = beta * state.v + (1 - beta) * g.square().unsqueeze(-1)
         rsqrt = torch.rsqrt(v + _EPS)
-        w = torch.nan_to_num(params, 0.0, 0.0, 0.0).clamp(-GRAD_BOUND,
-                                                          GRAD_BOUND)
+        w = finite_clipped(params)
         raw = torch.cat([g.unsqueeze(-1), w.unsqueeze(-1), m, m * rsqrt, v,
                          rsqrt], dim=-1)
         coords = per_tensor_scale(raw, self.segments).clamp(

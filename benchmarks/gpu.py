@@ -9,8 +9,12 @@ learned optimizer against ``torch.optim.Adam(foreach=True)``, the whole
 digits-MLP training step against Adam's and against its arithmetic and
 memory bound, compiled against eager, compile time apart
 (``benchmarks/hardware.py``), all on ``cuda`` (Triton kernels), CUDA
-synchronised before every clock read. Without a CUDA device it prints the
-reason and exits with status 2 (nothing is measured on the CPU instead).
+synchronised before every clock read. On top of the CPU's figures
+(``hardware.CUDA``): each update also replayed as a CUDA graph, and the
+update block again on 512 tasks, a size that fills the GPU. Each figure is
+printed as soon as it is measured, with the GPU's name and the torch
+version. Without a CUDA device it prints the reason and exits with status 2
+(nothing is measured on the CPU instead).
 """
 
 import argparse
@@ -34,9 +38,10 @@ def main(argv=None):
               f"{torch.__version__}, torch.cuda.is_available() is False); "
               "nothing measured", file=sys.stderr)
         return 2
-    sizes = hardware.QUICK if args.quick else hardware.FULL
+    sizes = hardware.CUDA_QUICK if args.quick else hardware.CUDA
     for fig in hardware.all_figures(sizes, "cuda"):
         fig["gpu"] = torch.cuda.get_device_name()
+        fig["torch"] = torch.__version__
         emit(fig)
     return 0
 

@@ -45,26 +45,31 @@ def synchronize(device):
         torch.cuda.synchronize(device)
 
 
-def best_time(fn, repeats, device):
-    """Minimum wall time of ``fn()`` over ``repeats`` calls, synchronised."""
+def best_time(fn, repeats, device, calls=1):
+    """Minimum over ``repeats`` timings of the wall time per call of
+    ``fn()``, each timing ``calls`` calls in a row between two device
+    synchronisations (on CUDA, several calls per timing keep the
+    synchronisation's own microseconds out of a short kernel's time)."""
     times = []
     for _ in range(repeats):
         synchronize(device)
         start = time.perf_counter()
-        fn()
+        for _ in range(calls):
+            fn()
         synchronize(device)
-        times.append(time.perf_counter() - start)
+        times.append((time.perf_counter() - start) / calls)
     return min(times)
 
 
-def interleaved(fns, repeats, device):
-    """{name: minimum wall time} of the callables ``fns`` ({name: fn}),
-    called in turn ``repeats`` rounds: side by side, so that a change of
-    the machine's load hits all of them alike."""
+def interleaved(fns, repeats, device, calls=1):
+    """{name: minimum wall time per call} of the callables ``fns`` ({name:
+    fn}), called in turn ``repeats`` rounds: side by side, so that a change
+    of the machine's load hits all of them alike."""
     times = {name: math.inf for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            times[name] = min(times[name], best_time(fn, 1, device))
+            times[name] = min(times[name],
+                              best_time(fn, 1, device, calls))
     return times
 
 
@@ -311,11 +316,16 @@ def _adam(w, grad):
     return param, torch.optim.Adam([param], lr=1e-3, foreach=True)
 
 
-def update_and_step(n_tasks=8, repeats=5, device="cpu"):
+def update_and_step(n_tasks=8, repeats=5, device="cpu", calls=1,
+                    graphs=False, suffix=""):
     """Per learned optimizer: ``update_over_adam_<name>`` (eager and
     compiled), ``update_compiled_over_eager_<name>``,
     ``update_compile_seconds_<name>``, ``train_step_over_bound_<name>``,
-    ``train_step_over_adam_<name>``."""
+    ``train_step_over_adam_<name>``, each name ending in ``suffix``.
+    ``graphs`` (CUDA): the compiled update also replayed as a CUDA graph
+    (``torch.compile(mode="reduce-overhead")``), which removes the
+    per-kernel launch cost, ``update_graphs_over_adam_<name>``; the
+    training step is the fastest of its variants."""
     from benchmark_utils.optimizers.compiled import compiled
     from benchmark_utils.tasks import make_generator
     tasks = make_tasks(n_tasks, 10, torch.float32, device)
@@ -330,11 +340,15 @@ def update_and_step(n_tasks=8, repeats=5, device="cpu"):
     peak, bandwidth = measure_machine(device)
     sizes = dict(n_tasks=n_tasks, hidden=[100, 20], batch=32,
                  dtype="float32", device=str(device),
-                 parameters=int(w.numel()))
+                 parameters=int(w.numel()), calls_per_timing=calls)
     figs = []
     for name, cls in _learned().items():
         eager = cls().for_layout(tasks.layout)
-        fast = compiled(cls()).for_layout(tasks.layout)
+        variants = {"eager": eager,
+                    "fast": compiled(cls()).for_layout(tasks.layout)}
+        if graphs:
+            variants["graphs"] = compiled(
+                cls(), mode="reduce-overhead").for_layout(tasks.layout)
         theta = eager.init_theta(make_generator(1), torch.float32)
         theta = theta.to(device)
         state = eager.init(w)
@@ -346,59 +360,91 @@ def update_and_step(n_tasks=8, repeats=5, device="cpu"):
                 return lambda: opt.update(w, tasks.inner_grad(w, 0), state,
                                           theta)
 
-            first = best_time(update(fast), 1, device)       # compiles
-            t = interleaved(dict(
-                adam=adam.step, adam_step=adam_step, eager=update(eager),
-                fast=update(fast), step_eager=step(eager),
-                step_fast=step(fast)), repeats, device)
+            first = {v: best_time(update(variants[v]), 1, device)
+                     for v in variants if v != "eager"}        # compiles
+            for v in ("graphs",) if graphs else ():
+                best_time(update(variants[v]), 2, device)   # records
+            fns = dict(adam=adam.step, adam_step=adam_step)
+            for v, opt in variants.items():
+                fns[v] = update(opt)
+                fns[f"step_{v}"] = step(opt)
+            t = interleaved(fns, repeats, device, calls)
         t_adam, t_adam_step = t["adam"], t["adam_step"]
         t_eager, t_fast = t["eager"], t["fast"]
-        t_step_eager, t_step_fast = t["step_eager"], t["step_fast"]
-        t_step = min(t_step_eager, t_step_fast)
+        steps = {v: t[f"step_{v}"] for v in variants}
+        t_step = min(steps.values())
         bound, parts = bound_seconds(tasks, eager, theta, state, peak,
                                      bandwidth)
+        step_text = ", ".join(f"{'compiled' if v == 'fast' else v} "
+                              f"{1e3 * s:.3f}" for v, s in steps.items())
         figs += [
-            figure(f"update_over_adam_{name}", t_fast / t_adam, "ratio",
+            figure(f"update_over_adam_{name}{suffix}", t_fast / t_adam,
+                   "ratio",
                    "reported (PyLO: naive learned steps 10-50x Adam's)",
                    f"torch.optim.Adam(foreach=True) on the same "
-                   f"{w.numel()} parameters: {1e3 * t_adam:.2f} ms; "
-                   f"{name} compiled {1e3 * t_fast:.2f} ms, eager "
-                   f"{1e3 * t_eager:.2f} ms", sizes=sizes,
+                   f"{w.numel()} parameters: {1e3 * t_adam:.3f} ms; "
+                   f"{name} compiled {1e3 * t_fast:.3f} ms, eager "
+                   f"{1e3 * t_eager:.3f} ms", sizes=sizes,
                    eager_over_adam=t_eager / t_adam,
-                   fallback=fast.failure),
-            figure(f"update_compiled_over_eager_{name}", t_eager / t_fast,
-                   "ratio", "> 1", f"{name}'s eager update "
-                   f"({1e3 * t_eager:.2f} ms)", sizes=sizes),
-            figure(f"update_compile_seconds_{name}",
-                   max(first - t_fast, 0.0), "s", "reported apart",
+                   fallback=variants["fast"].failure),
+            figure(f"update_compiled_over_eager_{name}{suffix}",
+                   t_eager / t_fast, "ratio", "> 1",
+                   f"{name}'s eager update ({1e3 * t_eager:.3f} ms)",
+                   sizes=sizes),
+            figure(f"update_compile_seconds_{name}{suffix}",
+                   max(first["fast"] - t_fast, 0.0), "s", "reported apart",
                    "first compiled update less a steady-state one",
                    sizes=sizes),
-            figure(f"train_step_over_bound_{name}", t_step / bound, "ratio",
-                   "<= 2", f"the step's arithmetic and memory bound "
+        ]
+        if graphs:
+            t_graphs = t["graphs"]
+            figs.append(figure(
+                f"update_graphs_over_adam_{name}{suffix}", t_graphs / t_adam,
+                "ratio", "reported (PyLO: naive learned steps 10-50x "
+                "Adam's)", f"the compiled update replayed as a CUDA graph: "
+                f"{1e3 * t_graphs:.3f} ms (without the graph "
+                f"{1e3 * t_fast:.3f} ms); Adam {1e3 * t_adam:.3f} ms",
+                sizes=sizes, graphs_over_compiled=t_graphs / t_fast,
+                fallback=variants["graphs"].failure))
+        figs += [
+            figure(f"train_step_over_bound_{name}{suffix}", t_step / bound,
+                   "ratio", "<= 2", f"the step's arithmetic and memory bound "
                    f"{1e3 * bound:.3f} ms (peak {peak / 1e9:.0f} GFLOP/s, "
                    f"{bandwidth / 1e9:.1f} GB/s measured here); the step: "
-                   f"{1e3 * t_step:.2f} ms (compiled "
-                   f"{1e3 * t_step_fast:.2f}, eager "
-                   f"{1e3 * t_step_eager:.2f})", sizes=sizes, **parts),
-            figure(f"train_step_over_adam_{name}", t_step / t_adam_step,
-                   "ratio", "reported (PyLO: 10-50x)",
+                   f"{1e3 * t_step:.3f} ms ({step_text})", sizes=sizes,
+                   **parts),
+            figure(f"train_step_over_adam_{name}{suffix}",
+                   t_step / t_adam_step, "ratio", "reported (PyLO: 10-50x)",
                    f"Adam's whole step (forward, backward, foreach "
-                   f"update): {1e3 * t_adam_step:.2f} ms", sizes=sizes),
+                   f"update): {1e3 * t_adam_step:.3f} ms", sizes=sizes),
         ]
     return figs
 
 
 def all_figures(sizes, device):
     """Every figure of this module at ``sizes`` (``meta`` and ``update``
-    keyword dicts) on ``device``."""
-    return [*meta_gradient(device=device, **sizes["meta"]),
-            *update_and_step(device=device, **sizes["update"])]
+    keyword dicts, and ``update_large``, the update block again at a size
+    that fills a GPU) on ``device``, block by block as they are measured."""
+    yield from meta_gradient(device=device, **sizes["meta"])
+    yield from update_and_step(device=device, **sizes["update"])
+    if "update_large" in sizes:
+        yield from update_and_step(device=device, suffix="_large",
+                                   **sizes["update_large"])
 
 
 FULL = dict(meta=dict(n_tasks=4, truncation=20, repeats=2),
             update=dict(n_tasks=8, repeats=5))
 QUICK = dict(meta=dict(n_tasks=2, truncation=5, repeats=1),
              update=dict(n_tasks=2, repeats=2))
+#: ``benchmarks/gpu.py``: FULL's figures (comparable with the CPU's), 20
+#: calls per timing (a short kernel's time is not the synchronisation's),
+#: the CUDA-graph replay of the update, and the update block again on 512
+#: tasks (4.5 million parameters), where the step's bound is no longer a
+#: few microseconds that kernel launches alone exceed
+CUDA = dict(meta=dict(n_tasks=4, truncation=20, repeats=3),
+            update=dict(n_tasks=8, repeats=5, calls=20, graphs=True),
+            update_large=dict(n_tasks=512, repeats=5, calls=5, graphs=True))
+CUDA_QUICK = dict(QUICK, update=dict(QUICK["update"], calls=5, graphs=True))
 
 
 if __name__ == "__main__":          # pragma: no cover

@@ -82,7 +82,7 @@ class UsualLearnedOptimizer:
             time = torch.tanh(k / tau).expand(len(feats), -1)
             x = torch.cat([feats, time], dim=-1)
             # sign-equivariant: d odd, s even in the odd features
-            flip = torch.ones(x.shape[-1], dtype=x.dtype)
+            flip = x.new_ones(x.shape[-1])
             flip[:lo.N_ODD] = -1.0
             outs = [0.1 * F.linear(torch.relu(F.linear(z, p["W1"].T,
                                                        p["b1"])),

@@ -3,13 +3,17 @@ meta-train tasks, solvers follow them (or override), each result is
 evaluated where it was chosen, and the exact float64 paths stay on the CPU.
 Without a GPU the CUDA cases skip with the reason."""
 
+import math
+
 import pytest
 import torch
 from benchopt.benchmark import Benchmark
 from benchopt.utils.run_context import RunContext
 
 from benchmark_utils.devices import solver_device, synchronize
-from conftest import ROOT, make_dataset, make_objective, run_solver
+from conftest import (
+    ROOT, make_dataset, make_solver, run_solver,
+)
 
 BENCH = Benchmark(ROOT)
 OBJECTIVE = BENCH.get_benchmark_objective()
@@ -41,7 +45,8 @@ def test_solvers_follow_the_run_and_results_say_where():
     assert solver_device("auto", "cpu") == torch.device("cpu")
     assert solver_device("cpu", "cpu") == torch.device("cpu")
     synchronize("cpu")                                  # a no-op
-    objective = make_objective(BENCH, least_squares())
+    objective, data = objective_on("cpu", least_squares())
+    objective.set_data(**data)
     assert objective.run_device == torch.device("cpu")
     solver, metrics = run_solver(BENCH, objective, "log-unrolled",
                                  max_meta_steps=3)
@@ -67,3 +72,45 @@ def test_a_cuda_run_matches_the_cpu_run(solver):
         assert solver_.get_result()["result"].device.type == device
     assert metrics["cuda"]["value"] == pytest.approx(
         metrics["cpu"]["value"], rel=1e-4)
+
+
+def _solver_names():
+    return sorted(cls.name for cls in BENCH.get_solvers())
+
+
+CUDA_FAMILIES = {
+    "least_squares": dict(dim=5, n_samples=6),
+    "mlp": dict(n_samples=40, n_test=40, hidden=(8,)),
+}
+
+
+@no_cuda
+@pytest.mark.parametrize("family", sorted(CUDA_FAMILIES))
+@pytest.mark.parametrize("name", _solver_names())
+def test_every_solver_runs_on_cuda(name, family):
+    """Every solver, with its first parameter values, in a run whose
+    device is CUDA: it meta-trains (or runs) there, its result says it was
+    chosen there and is evaluated there, every metric is a float and the
+    meta-test value is finite. The learned optimizers run eager here
+    (``compile=False``): their compiled CUDA update is compared with the
+    eager one in ``tests/test_compiled_optimizer.py``."""
+    dataset = make_dataset(BENCH, family, n_train_tasks=2, n_test_tasks=2,
+                           horizon=5, **CUDA_FAMILIES[family])
+    objective, data = objective_on("cuda", dataset)
+    objective.set_data(**data)
+    (cls,) = [c for c in BENCH.get_solvers() if c.name == name]
+    params = {"compile": False} if "compile" in cls.parameters else {}
+    solver = make_solver(BENCH, name, **params)
+    skip, reason = solver.skip(**objective.get_objective())
+    if skip:
+        pytest.skip(reason)
+    solver.set_objective(**objective.get_objective())
+    calls = iter(range(3))
+    solver.run(lambda: next(calls, None) is not None)
+    result = solver.get_result()
+    where = result["result"].device         # None: the run's device
+    assert where is None or torch.device(where).type == "cuda", (name, where)
+    metrics = objective.evaluate_result(**result)
+    assert all(isinstance(v, float) for v in metrics.values()
+               if not isinstance(v, str)), name
+    assert math.isfinite(metrics["value"]), (name, metrics["value"])

@@ -255,12 +255,17 @@ def _configure_compilation():
     """Process-wide settings the wrapper needs, set at its first compile:
     the backward is lowered when the forward compiles (so that a failure
     to compile it is caught by the fallback, not raised later inside
-    ``torch.autograd.grad``), and enough recompilations are allowed."""
+    ``torch.autograd.grad``; a torch without that setting lowers it at the
+    first backward), and enough recompilations are allowed."""
     import torch._dynamo.config as dynamo_config
     import torch._functorch.config as functorch_config
-    functorch_config.force_non_lazy_backward_lowering = True
-    dynamo_config.recompile_limit = max(dynamo_config.recompile_limit,
-                                        RECOMPILE_LIMIT)
+    if hasattr(functorch_config, "force_non_lazy_backward_lowering"):
+        functorch_config.force_non_lazy_backward_lowering = True
+    # the limit's name before torch 2.6 was ``cache_size_limit``
+    limit = ("recompile_limit" if hasattr(dynamo_config, "recompile_limit")
+             else "cache_size_limit")
+    setattr(dynamo_config, limit,
+            max(getattr(dynamo_config, limit), RECOMPILE_LIMIT))
 
 
 def _first_line(err):

@@ -59,11 +59,13 @@ def short_labels(df, kind="solver"):
     columns = [c for c in df.columns if c.startswith(prefix)]
     first = df.groupby(f"{kind}_name", sort=False)[columns].first()
     bases = pd.Series([base_name(n) for n in first.index], index=first.index)
+    # per base name, the parameters that take more than one value
+    varying = first.apply(lambda col: col.astype(str)).groupby(
+        bases.values).nunique() > 1
     labels = {}
     for name, row in first.iterrows():
-        same = first[bases == bases[name]]
         parts = [f"{c[len(prefix):]}={row[c]}" for c in columns
-                 if same[c].astype(str).nunique() > 1 and pd.notna(row[c])]
+                 if varying.at[bases[name], c] and pd.notna(row[c])]
         labels[name] = bases[name] + (f"[{','.join(parts)}]" if parts
                                       else "")
     if len(set(labels.values())) < len(labels):   # ambiguous: full names

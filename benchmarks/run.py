@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import allocator  # noqa: E402
 from common import emit  # noqa: E402
 import end_to_end  # noqa: E402
 import hardware  # noqa: E402
@@ -27,13 +28,15 @@ FULL = dict(speed=(8, 500, 1000), memory=(8, 500, 1000),
             neural=dict(n_tasks=8, truncation=50, repeats=2), run=(),
             modules=dict(n_tasks=8, horizon=100, repeats=3),
             suites=dict(horizon=100, hidden=(100, 20)),
-            hardware=hardware.FULL)
+            hardware=hardware.FULL,
+            allocator=dict(n_tasks=4, horizon=100, rounds=2))
 QUICK = dict(speed=(8, 100, 200), memory=(4, 100, 100),
              neural=dict(n_tasks=4, truncation=10, repeats=1),
              run=("-d", "quadratic[spectrum=linspace,horizon=80]"),
              modules=dict(n_tasks=4, horizon=20, repeats=1),
              suites=dict(horizon=10, hidden=(16,)),
-             hardware=hardware.QUICK)
+             hardware=hardware.QUICK,
+             allocator=dict(n_tasks=2, horizon=10, rounds=1))
 
 
 def main(argv=None):
@@ -54,6 +57,8 @@ def main(argv=None):
     for fig in neural.speedup(**sizes["neural"]):
         emit(fig)
     for fig in hardware.all_figures(sizes["hardware"], args.device):
+        emit(fig)
+    for fig in allocator.evaluation(**sizes["allocator"]):
         emit(fig)
     for fig in modules.speed(**sizes["modules"]):
         emit(fig)

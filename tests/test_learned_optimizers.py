@@ -100,6 +100,49 @@ def test_lstm_preprocessing_is_the_papers():
     assert bool((x.abs() <= 1.0 + 1e-12).all())   # bounded for any g here
 
 
+def test_lstm_update_is_torchs_lstm_cell():
+    """Two steps of the LSTM optimizer against ``torch.nn.LSTMCell`` with
+    the same weights (gates in torch's order i, f, g, o), stacked two
+    layers deep, the step ``exp(log_lr) (skip . x + 0.1 W_out h)``
+    (float64): the per-gate products of ``prepare``/``apply`` compute the
+    textbook cell."""
+    opt = LSTMOptimizer(hidden=5)
+    theta = opt.init_theta(make_generator(3), torch.float64)
+    theta = theta + 0.3 * torch.randn(theta.shape, dtype=torch.float64,
+                                      generator=make_generator(4))
+    p = opt.theta_layout.unpack(theta)
+    cells = []
+    for layer in range(2):
+        cell = torch.nn.LSTMCell(2 if layer == 0 else 5, 5,
+                                 dtype=torch.float64)
+        with torch.no_grad():
+            cell.weight_ih.copy_(p[f"W_ih{layer}"].T)
+            cell.weight_hh.copy_(p[f"W_hh{layer}"].T)
+            cell.bias_ih.copy_(p[f"b{layer}"])
+            cell.bias_hh.zero_()
+        cells.append(cell)
+    gen = make_generator(5)
+    w = torch.randn(3, 7, dtype=torch.float64, generator=gen)
+    state = opt.init(w)
+    hc = [(torch.zeros(21, 5, dtype=torch.float64),) * 2] * 2
+    ref = w.clone()
+    with torch.no_grad():
+        for _ in range(2):
+            g = torch.randn(3, 7, dtype=torch.float64, generator=gen)
+            w_new, state = opt.update(w, g, state, theta)
+            x = preprocess(g).view(21, 2)
+            inputs = x
+            for layer, cell in enumerate(cells):
+                hc[layer] = cell(inputs, hc[layer])
+                inputs = hc[layer][0]
+            direction = x @ p["skip"] + 0.1 * (inputs @ p["W_out"])
+            ref = ref - torch.exp(p["log_lr"]) * direction.view(3, 7)
+            w = w_new
+    torch.testing.assert_close(w, ref, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(state.hidden[1].reshape(21, 5), hc[1][0],
+                               rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.slow
 def test_online_pes_agrees_with_tbptt_in_expectation_on_one_truncation():
     """Horizon = truncation = 5: both estimate the gradient of the same

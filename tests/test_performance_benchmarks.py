@@ -25,6 +25,8 @@ NAMES = {
     "suites_report_over_evaluation_neural", "yardstick_seconds",
     "meta_grad_compiled_over_eager", "meta_grad_compile_seconds",
     "meta_grad_over_higher", "meta_grad_over_torchopt",
+    *(f"evaluation_kept_over_default_{name}"
+      for name in ("neural", "lstm", "adafac")),
     *(f"{figure}_{name}" for name in ("neural", "lstm", "adafac")
       for figure in ("update_over_adam", "update_compiled_over_eager",
                      "update_compile_seconds", "train_step_over_bound",

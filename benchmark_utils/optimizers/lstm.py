@@ -107,18 +107,31 @@ class LSTMOptimizer(PreparedUpdate, LearnableOptimizer):
         return LSTMState(zeros, zeros, params.new_zeros(B))
 
     def prepare(self, theta, params):
-        """The cells' weights, in the parameters' dtype."""
-        return self.theta_layout.unpack(theta.to(params.dtype))
+        """The cells' weights in the parameters' dtype, each layer's input
+        and recurrent weights stacked (``[W_ih; W_hh]``) and split by gate
+        (i, f, z, o): one product per gate gives that gate's
+        pre-activation as a contiguous (N, H) block, on which the
+        element-wise sigmoid and tanh run vectorised (on a column slice of
+        one (N, 4 H) product they ran 5-10x slower on the CPU)."""
+        p = self.theta_layout.unpack(theta.to(params.dtype))
+        gates = []
+        for layer in range(self.layers):
+            W = torch.cat([p[f"W_ih{layer}"], p[f"W_hh{layer}"]])
+            gates.append(tuple(zip(W.chunk(4, dim=1),
+                                   p[f"b{layer}"].chunk(4))))
+        return dict(p, gates=tuple(gates))
 
     def apply(self, params, grad, state, p):
         g, nonfinite = sanitize(grad, state.nonfinite)
         x = preprocess(g)
+        B, D = params.shape
         inputs, hs, cs = x, [], []
-        for layer in range(self.layers):
-            gates = (inputs @ p[f"W_ih{layer}"]
-                     + state.hidden[layer] @ p[f"W_hh{layer}"]
-                     + p[f"b{layer}"])
-            i, f, z, o = gates.chunk(4, dim=-1)
+        for layer, weights in enumerate(p["gates"]):
+            # gates = [inputs, h] @ [W_ih; W_hh] + b, one gate at a time
+            z_in = torch.cat([inputs, state.hidden[layer]], dim=-1)
+            z_in = z_in.view(B * D, -1)
+            i, f, z, o = (torch.addmm(b, z_in, W).view(B, D, -1)
+                          for W, b in weights)
             c = (torch.sigmoid(f) * state.cell[layer]
                  + torch.sigmoid(i) * torch.tanh(z))
             h = torch.sigmoid(o) * torch.tanh(c)

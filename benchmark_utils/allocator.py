@@ -24,7 +24,6 @@ where ``BENCHMARK_KEEP_FREED_MEMORY=0``.
 """
 
 import ctypes
-import ctypes.util
 import os
 
 #: blocks up to this size come from (and go back to) the process's heap
@@ -50,11 +49,9 @@ def keep_freed_memory():
         return False
     if any(name in os.environ for name in _GLIBC_VARIABLES):
         return False
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError, TypeError):   # not glibc: no mallopt
+    try:            # the C library this process already runs on
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):          # not glibc: no mallopt
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int

@@ -28,7 +28,7 @@ from benchmark_utils.tasks import make_generator, make_mlp_tasks
 X, y = load_digits()
 tasks = make_mlp_tasks(X, y, {n_tasks}, 100, 100, (100, 20), 32, 0.0,
                        {horizon}, make_generator(0), torch.float32)
-out = dict(kept=allocator._applied)
+out = dict(kept=allocator.keep_freed_memory())
 for name, cls in (("neural", NeuralOptimizer), ("lstm", LSTMOptimizer),
                   ("adafac", AdafacOptimizer)):
     opt = cls().for_layout(tasks.layout)

@@ -47,14 +47,26 @@ def make_objective(benchmark, dataset, repetition=0):
     return objective
 
 
-def run_solver(benchmark, obj, solver_name, max_meta_steps=200, **params):
+def solver_names():
+    """The names of every solver in solvers/, sorted, found as benchopt
+    finds them (for parametrising a test over solvers present and
+    future)."""
+    return sorted(cls.name for cls in Benchmark(ROOT).get_solvers())
+
+
+def run_solver(benchmark, obj, solver_name, max_meta_steps=200,
+               skip_unsupported=False, **params):
     """Run a solver on objective ``obj`` like benchopt's callback loop, for
-    at most ``max_meta_steps`` meta-steps; return (solver, metrics)."""
+    at most ``max_meta_steps`` meta-steps; return (solver, metrics). A
+    solver that skips ``obj`` fails the test, or with ``skip_unsupported``
+    skips it with the solver's reason."""
     solver = make_solver(benchmark, solver_name, **params)
     # seeds, as in a run (stochastic estimators use the solver's get_seed)
     RunContext().set_run_context(None, "tests", solver, repetition=0,
                                  base_seed=0)
     skip, reason = solver.skip(**obj.get_objective())
+    if skip and skip_unsupported:
+        pytest.skip(reason)
     assert not skip, reason
     solver.set_objective(**obj.get_objective())
     calls = iter(range(max_meta_steps))

@@ -12,7 +12,7 @@ from benchopt.utils.run_context import RunContext
 
 from benchmark_utils.devices import solver_device, synchronize
 from conftest import (
-    ROOT, make_dataset, make_solver, run_solver,
+    ROOT, make_dataset, run_solver, solver_names,
 )
 
 BENCH = Benchmark(ROOT)
@@ -74,10 +74,6 @@ def test_a_cuda_run_matches_the_cpu_run(solver):
         metrics["cpu"]["value"], rel=1e-4)
 
 
-def _solver_names():
-    return sorted(cls.name for cls in BENCH.get_solvers())
-
-
 CUDA_FAMILIES = {
     "least_squares": dict(dim=5, n_samples=6),
     "mlp": dict(n_samples=40, n_test=40, hidden=(8,)),
@@ -86,7 +82,7 @@ CUDA_FAMILIES = {
 
 @no_cuda
 @pytest.mark.parametrize("family", sorted(CUDA_FAMILIES))
-@pytest.mark.parametrize("name", _solver_names())
+@pytest.mark.parametrize("name", solver_names())
 def test_every_solver_runs_on_cuda(name, family):
     """Every solver, with its first parameter values, in a run whose
     device is CUDA: it meta-trains (or runs) there, its result says it was
@@ -100,17 +96,10 @@ def test_every_solver_runs_on_cuda(name, family):
     objective.set_data(**data)
     (cls,) = [c for c in BENCH.get_solvers() if c.name == name]
     params = {"compile": False} if "compile" in cls.parameters else {}
-    solver = make_solver(BENCH, name, **params)
-    skip, reason = solver.skip(**objective.get_objective())
-    if skip:
-        pytest.skip(reason)
-    solver.set_objective(**objective.get_objective())
-    calls = iter(range(3))
-    solver.run(lambda: next(calls, None) is not None)
-    result = solver.get_result()
-    where = result["result"].device         # None: the run's device
+    solver, metrics = run_solver(BENCH, objective, name, max_meta_steps=3,
+                                 skip_unsupported=True, **params)
+    where = solver.get_result()["result"].device     # None: the run's
     assert where is None or torch.device(where).type == "cuda", (name, where)
-    metrics = objective.evaluate_result(**result)
     assert all(isinstance(v, float) for v in metrics.values()
                if not isinstance(v, str)), name
     assert math.isfinite(metrics["value"]), (name, metrics["value"])

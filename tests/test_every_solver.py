@@ -14,7 +14,7 @@ import math
 import pytest
 
 from benchmark_utils.reference_solver import ReferenceSolver
-from conftest import ROOT, make_dataset, make_objective, make_solver
+from conftest import make_dataset, make_objective, make_solver, solver_names
 
 COMMON = ["value", "train_loss", "log_objective", "diverged_fraction",
           "meta_grad_failures", "inner_gradient_evaluations"]
@@ -27,11 +27,6 @@ FAMILIES = {
 }
 
 
-def _solver_names():
-    from benchopt.benchmark import Benchmark
-    return sorted(cls.name for cls in Benchmark(ROOT).get_solvers())
-
-
 @pytest.fixture(scope="module")
 def objectives(bench):
     return {name: make_objective(bench, make_dataset(bench, name, **params))
@@ -39,7 +34,7 @@ def objectives(bench):
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
-@pytest.mark.parametrize("name", _solver_names())
+@pytest.mark.parametrize("name", solver_names())
 def test_solver_reports_metrics_and_cost(bench, objectives, name, family):
     obj = objectives[family]
     solver = make_solver(bench, name)

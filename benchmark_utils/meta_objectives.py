@@ -46,10 +46,15 @@ class MetaObjective:
         and its log become inf or NaN, which is the failure the paper
         describes for backprop.
         """
+        return self.per_task(tasks, w_T, horizon).mean()
+
+    def per_task(self, tasks, w_T, horizon):
+        """The meta-loss of each task (B,): ``f_j(w_T)`` (naive) or
+        ``log f_j(w_T) / T``; their mean is the meta-loss."""
         losses = tasks.loss(self.split)(w_T)
         if self.kind == "naive":
-            return losses.mean()
-        return torch.log(losses).mean() / horizon
+            return losses
+        return torch.log(losses) / horizon
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,20 @@ the estimator for what they support, and runs
 :class:`~benchmark_utils.meta_train.MetaTrainer` (with its handling of
 failed meta-steps), one benchopt iteration per meta-step
 (``sampling_strategy = "callback"``), until ``theta`` stalls, until
-``max_meta_steps`` meta-steps, or until benchopt's budget (``--timeout``,
-``--max-runs``) ends the run.
+``max_meta_steps`` meta-steps or ``budget`` inner gradients, or until
+benchopt's budget (``--timeout``, ``--max-runs``) ends the run.
 
 Parameters read here when the solver declares them: ``meta_optimizer`` (see
 :mod:`benchmark_utils.meta_optimizers`; required), ``meta_lr`` (None = the
 meta-optimizer's default), ``max_meta_steps`` (None = no limit),
+``budget`` (None = no limit; an integer: the meta-training budget in
+inner-gradient evaluations summed over tasks, selection included; the run
+stops before the next meta-step and its score would pass it),
 ``select_every`` (None = never: the result is the last theta; k: the best
-theta by meta-validation runs of the meta-train tasks, scored every k
-meta-steps, see :mod:`benchmark_utils.meta_train`), ``device``
+theta on meta-validation tasks set apart from the meta-train tasks
+(:func:`set_apart`; fresh runs of the meta-train tasks where none can
+be), scored at the start, every k meta-steps and at the end, see
+:mod:`benchmark_utils.meta_train`), ``device``
 ("auto", the default: where the objective put the tasks, i.e. the run's
 device; "cpu" or "cuda" override it), ``compile`` (True: the learnable
 optimizer's update through ``torch.compile``, see
@@ -70,22 +75,37 @@ COMPILE_CHOICES = (True, False, "auto")
 
 #: ``val_fraction`` that validates on each task's own held-out samples
 HELD_OUT = "held_out"
+#: ``val_fraction`` chosen by the tasks' capability: ``HELD_OUT`` where
+#: they have held-out samples of their own, else ``AUTO_FRACTION``
+AUTO = "auto"
+AUTO_FRACTION = 0.5
 
 
 def check_val_fraction(val_fraction):
     """``val_fraction`` in (0, 1) (hold out that fraction of each task's
-    training samples) or ``"held_out"`` (train on all of them, validate on
-    the task's own held-out samples, where the family has them). Solvers
-    that have the parameter check it whatever their split, also
+    training samples), ``"held_out"`` (train on all of them, validate on
+    the task's own held-out samples, where the family has them) or
+    ``"auto"`` (``"held_out"`` where the family has them, else 0.5).
+    Solvers that have the parameter check it whatever their split, also
     ``split="train"`` where it is unused, so that a typo in a sweep fails
     at once."""
-    if isinstance(val_fraction, str) and val_fraction == HELD_OUT:
+    if isinstance(val_fraction, str) and val_fraction in (HELD_OUT, AUTO):
         return val_fraction
     if isinstance(val_fraction, str):
         raise ValueError(
-            f"parameter 'val_fraction' must be a number in (0, 1) or "
-            f"{HELD_OUT!r}, got {val_fraction!r}")
+            f"parameter 'val_fraction' must be a number in (0, 1), "
+            f"{HELD_OUT!r} or {AUTO!r}, got {val_fraction!r}")
     return check_float("val_fraction", val_fraction, 0.0, 1.0, True, True)
+
+
+def resolve_val_fraction(tasks, val_fraction):
+    """``val_fraction`` for ``tasks``: ``"auto"`` becomes ``"held_out"``
+    where the tasks have held-out samples of their own, else
+    :data:`AUTO_FRACTION` of their training samples."""
+    if isinstance(val_fraction, str) and val_fraction == AUTO:
+        return (HELD_OUT if tasks.held_out_unavailable() is None
+                else AUTO_FRACTION)
+    return val_fraction
 
 
 def check_meta_objective(kind, split, val_fraction=None):
@@ -118,7 +138,7 @@ def hold_out_unavailable(tasks, split, val_fraction=None):
     ``tasks``, or None."""
     if split != "validation":
         return None
-    if val_fraction == HELD_OUT:
+    if resolve_val_fraction(tasks, val_fraction) == HELD_OUT:
         return tasks.held_out_unavailable()
     return tasks.hold_out_unavailable()
 
@@ -127,6 +147,7 @@ def check_hold_out(tasks, split, val_fraction):
     """For ``split="validation"``, ValueError naming ``val_fraction`` unless
     it leaves a training and a validation sample in every task; nothing is
     split."""
+    val_fraction = resolve_val_fraction(tasks, val_fraction)
     if (split == "validation" and val_fraction != HELD_OUT
             and tasks.n_samples is not None):
         tasks.check_hold_out(val_fraction)
@@ -135,7 +156,9 @@ def check_hold_out(tasks, split, val_fraction):
 def validation_tasks(tasks, val_fraction):
     """``tasks`` with a validation split: their last ``val_fraction`` of
     training samples held out, or (``"held_out"``) all of them kept for
-    training and the tasks' own held-out samples validating."""
+    training and the tasks' own held-out samples validating (``"auto"``:
+    see :func:`resolve_val_fraction`)."""
+    val_fraction = resolve_val_fraction(tasks, val_fraction)
     if val_fraction == HELD_OUT:
         return tasks.validate_on_held_out()
     return tasks.hold_out(val_fraction)
@@ -149,6 +172,27 @@ def meta_problem(tasks, optimizer, kind, split, horizon, val_fraction=None):
     if split == "validation":
         tasks = validation_tasks(tasks, val_fraction)
     return MetaProblem(tasks, optimizer, MetaObjective(kind, split), horizon)
+
+
+#: share of the meta-train tasks set apart as meta-validation tasks when a
+#: solver selects its theta (at least one; none from a single task)
+META_VALIDATION_SHARE = 0.25
+
+
+def set_apart(tasks):
+    """``(meta-train tasks, meta-validation tasks)``: the last
+    ``META_VALIDATION_SHARE`` of the tasks (at least one) set apart, as
+    learned_optimization validates on tasks it never meta-trains on; where
+    the batch has a single task or cannot be divided (``take`` is None),
+    ``(tasks, None)``."""
+    n = tasks.n_tasks
+    k = max(1, round(META_VALIDATION_SHARE * n))
+    if n < 2:
+        return tasks, None
+    train, val = tasks.take(range(n - k)), tasks.take(range(n - k, n))
+    if train is None or val is None:
+        return tasks, None
+    return train, val
 
 
 @dataclass(frozen=True)
@@ -197,7 +241,7 @@ class MetaLearningSolver(BaseSolver):
                              optimizer.init_theta())
         make_meta_optimizer(self.meta_optimizer, self.meta_lr, optimizer)
         estimator = get_estimator(setup.gradient, **setup.options)
-        for key in ("max_meta_steps", "select_every"):
+        for key in ("max_meta_steps", "select_every", "budget"):
             if getattr(self, key, None) is not None:
                 check_int(key, getattr(self, key))
         check_device(getattr(self, "device", "auto"))
@@ -223,9 +267,18 @@ class MetaLearningSolver(BaseSolver):
         optimizer = optimizer.for_horizon(horizon)
         if should_compile(getattr(self, "compile", False), device):
             optimizer = compiled(optimizer)
+        # a solver that selects its theta scores it on tasks set apart
+        metaval = None
+        if getattr(self, "select_every", None) is not None:
+            tasks, metaval = set_apart(tasks)
         problem = meta_problem(tasks, optimizer, setup.kind, setup.split,
                                horizon, setup.val_fraction)
         self.problem = replace(problem, tasks=problem.tasks.to(device))
+        if metaval is not None:
+            metaval = meta_problem(metaval, optimizer, setup.kind,
+                                   setup.split, horizon,
+                                   setup.val_fraction).tasks.to(device)
+        self.metaval_tasks = metaval
         seed = self.get_seed(use_repetition=True)
         options = dict(setup.options)
         if estimator.stochastic:
@@ -258,15 +311,19 @@ class MetaLearningSolver(BaseSolver):
             self.problem, get_estimator(gradient, **options),
             make_meta_optimizer(self.meta_optimizer, self.meta_lr,
                                 self.problem.optimizer),
-            self.theta0, **self.selection(),
+            self.theta0, budget=getattr(self, "budget", None),
+            **self.selection(),
         )
         steps = getattr(self, "max_meta_steps", None)
         device = self.problem.tasks.device
         while True:
             # known before the callback: benchopt's evaluation of the last
             # theta (in this callback, or right after run returns) is final
-            self.finished = self.trainer.stalled or (
-                steps is not None and self.trainer.meta_steps >= steps)
+            self.finished = (
+                self.trainer.stalled or not self.trainer.within_budget()
+                or (steps is not None and self.trainer.meta_steps >= steps))
+            if self.finished:
+                self.trainer.finish()       # the last theta scored too
             if not callback() or self.finished:
                 break
             self.trainer.step()
@@ -276,12 +333,14 @@ class MetaLearningSolver(BaseSolver):
     def selection(self):
         """The trainer's selection options: with ``select_every`` k, the
         best theta by a :class:`~benchmark_utils.meta_train.
-        MetaValidation` of the meta-train tasks, scored every k
-        meta-steps."""
+        MetaValidation` on the meta-validation tasks set apart in
+        :meth:`set_objective` (fresh runs of the meta-train tasks where
+        none could be), scored every k meta-steps."""
         every = getattr(self, "select_every", None)
         if every is None:
             return {}
-        return dict(selection=MetaValidation(self.problem),
+        return dict(selection=MetaValidation(self.problem,
+                                             self.metaval_tasks),
                     select_every=every)
 
     def get_result(self):
@@ -291,23 +350,51 @@ class MetaLearningSolver(BaseSolver):
                                    final=getattr(self, "finished", False)))
 
 
+#: the meta-training budget of every learned optimizer, in inner-gradient
+#: evaluations summed over tasks, selection included (on the mlp defaults:
+#: 22 meta-steps of whole runs of the 6 meta-train tasks, and 6 scores on
+#: the 2 meta-validation tasks)
+DEFAULT_BUDGET = 16000
+
+
 def learned_optimizer_parameters(**overrides):
-    """The parameters every learned-optimizer solver shares, with their
-    defaults, updated by ``overrides`` (each a list of values): the
-    meta-objective (``split``, ``meta_objective``, ``val_fraction``), the
-    estimator (``gradient``, default ``tbptt``, and every estimator option;
-    ``truncation`` 20), the meta-optimizer (Adam, ``meta_lr``), the budget
-    ``max_meta_steps``, the ``device`` and ``compile``."""
+    """The one meta-training recipe every learned-optimizer solver shares,
+    with its defaults, updated by ``overrides`` (each a list of values):
+
+    - train-by-validation (``split="validation"``; ``"train"`` is the
+      train-by-train variant), validating on each task's own held-out
+      samples where the family has them, else on half of its training
+      samples (``val_fraction="auto"``);
+    - the meta-loss: the loss at the end of whole fresh inner runs
+      (``meta_objective="naive"``, ``gradient="tbptt"``,
+      ``meta_loss="final"``), differentiated through their last
+      ``truncation`` (20) steps; every estimator option is a parameter;
+    - Adam on theta at ``meta_lr`` 1e-2, the meta-gradient's norm clipped
+      to 1 (on the mlp defaults, 1e-2 ended lower than 3e-3 for the neural,
+      LSTM and factored-moment optimizers; the selection guards against a
+      step too far);
+    - selection: the best theta by meta-validation tasks set apart from
+      the meta-train tasks, scored every ``select_every`` (5) meta-steps,
+      at the start and at the end (its cost counted);
+    - the budget: ``budget`` inner-gradient evaluations summed over tasks,
+      selection included (:data:`DEFAULT_BUDGET`, the same for every
+      learned optimizer), or ``max_meta_steps`` meta-steps if that comes
+      first (None: no limit);
+    - the ``device`` and ``compile``.
+    """
     parameters = {
-        "split": ["train", "validation"],
+        "split": ["validation"],
         "meta_objective": ["naive"],
-        "val_fraction": [0.5],
+        "val_fraction": ["auto"],
         "gradient": ["tbptt"],
         **estimator_parameters(),
         "truncation": [20],
-        "max_meta_steps": [50],
+        "meta_loss": ["final"],
+        "budget": [DEFAULT_BUDGET],
+        "max_meta_steps": [None],
+        "select_every": [5],
         "meta_optimizer": ["adam"],
-        "meta_lr": [3e-3],
+        "meta_lr": [1e-2],
         "device": ["auto"],
         "compile": ["auto"],
     }
@@ -317,13 +404,14 @@ def learned_optimizer_parameters(**overrides):
 
 class LearnedOptimizerSolver(MetaLearningSolver):
     """Base of the learned optimizers' solvers: a solver file sets
-    ``name``, ``parameters = learned_optimizer_parameters(...)`` and
-    :meth:`make_optimizer`. Meta-training: ``split="train"``
-    (train-by-train) or ``"validation"`` (each task's held-out last
-    ``val_fraction`` of samples), the loss averaged over each truncation
+    ``name``, ``parameters = learned_optimizer_parameters(...)`` (the one
+    recipe, with its overrides) and :meth:`make_optimizer`. The
+    meta-objective: ``split`` ``"validation"`` (train-by-validation, on
+    ``val_fraction``) or ``"train"`` (train-by-train); the loss
     (``meta_objective="naive"``) or its log, estimated by ``gradient``
-    (``tbptt``: truncated backprop through persistent runs;
-    ``online-pes``: online PES over the same truncations)."""
+    (``tbptt``: truncated backprop, of whole runs' final loss or of
+    segments' average loss; ``online-pes``: online PES over
+    truncations)."""
 
     def meta_setup(self):
         return MetaSetup(self.meta_objective, self.split, self.gradient,

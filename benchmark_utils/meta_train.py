@@ -15,11 +15,24 @@ solvers stop there. This is a rule on the meta-learner's own state, never on
 meta-test metrics, which would be early stopping on the test set.
 
 Selection (optional, ``selection=``): every ``select_every`` meta-steps
-(and at the start) the current ``theta`` is scored by a
-:class:`MetaValidation` of the meta-train tasks, and the result is the
-best ``theta`` scored so far, its start included: meta-training then never
-reports a ``theta`` that does worse than its start on meta-validation runs.
-Its cost is counted in ``inner_gradient_evaluations``.
+(at the start, and at the last meta-step of a budget) the current
+``theta`` is scored by a :class:`MetaValidation`, on meta-validation
+tasks set apart from the meta-train tasks where the solver could (else on
+fresh runs of the meta-train tasks), and the result is the best ``theta``
+scored so far, its start included: meta-training then never reports a
+``theta`` that does worse than its start on meta-validation runs. A
+``theta`` replaces the best one only if it beats it by more than the
+noise (:func:`improves`: the mean of the paired per-task differences
+exceeds one standard error of them): a gain within the task-to-task
+spread is no evidence, and with a few meta-validation tasks it used to
+swap the start for a theta that was slightly worse on the meta-test
+tasks. Its cost is counted in ``inner_gradient_evaluations``.
+
+Budget (optional, ``budget=``): the meta-training budget in inner-gradient
+evaluations, summed over tasks, selection included.
+:meth:`MetaTrainer.within_budget` says whether one more meta-step (and the
+selection it would trigger, and the final one) still fits, judged by the
+cost of the last meta-step: a budgeted run spends at most ``budget``.
 """
 
 from dataclasses import dataclass
@@ -65,34 +78,61 @@ EVAL_RUN = 10 ** 6      # restart ids of meta-validation runs
 
 
 class MetaValidation:
-    """The meta-objective of ``theta`` on ``runs`` fixed fresh runs of the
-    meta-train tasks, ``tasks.restart(EVAL_RUN + r)`` (initialisations,
+    """The meta-objective of ``theta`` on ``runs`` fixed fresh runs of
+    ``tasks`` (the meta-validation tasks; default: the meta-train tasks of
+    ``problem``), ``tasks.restart(EVAL_RUN + r)`` (initialisations,
     mini-batch orders and, for held-out tasks, train/validation partitions
     that meta-training never draws), without gradients: ``mean_r
     F_r(theta)``, ``F_r`` the meta-objective of the run's final iterate on
     the meta-objective's split (the held-out samples for
-    train-by-validation). Never the meta-test tasks. A non-finite score is
-    +inf. ``cost``: the inner gradients of one score."""
+    train-by-validation). Never the meta-test tasks. Tasks whose restarts
+    are all the same run (full-batch linear tasks) are run once. A
+    non-finite score is +inf. ``cost``: the inner gradients of one score.
+    """
 
-    def __init__(self, problem, runs=2):
-        self.problem, self.runs = problem, runs
-        self.tasks = [problem.tasks.restart(EVAL_RUN + r)
-                      for r in range(runs)]
+    def __init__(self, problem, tasks=None, runs=2):
+        tasks = problem.tasks if tasks is None else tasks
+        self.problem = problem
+        self.tasks = [tasks.restart(EVAL_RUN + r) for r in range(runs)]
+        if all(t is self.tasks[0] for t in self.tasks):
+            self.tasks = self.tasks[:1]
 
     @property
     def cost(self):
-        return self.problem.run_cost(self.runs)
+        return sum(self.problem.horizon * t.n_tasks for t in self.tasks)
 
-    def __call__(self, theta):
+    def scores(self, theta):
+        """The meta-objective of every (run, task) pair, a float64 (R B,)
+        tensor, +inf where it is not finite."""
         from .unroll import unroll
-        values = []
+        problem, values = self.problem, []
         with torch.no_grad():
             for tasks in self.tasks:
-                w = unroll(tasks, self.problem.optimizer, theta,
-                           self.problem.horizon)
-                values.append(float(self.problem.loss_at(w, tasks)))
-        value = sum(values) / len(values)
-        return value if math.isfinite(value) else math.inf
+                w = unroll(tasks, problem.optimizer, theta, problem.horizon)
+                values.append(problem.objective.per_task(
+                    tasks, w, problem.horizon).double().cpu())
+        values = torch.cat(values)
+        return torch.where(torch.isfinite(values), values, math.inf)
+
+    def __call__(self, theta):
+        """The mean of :meth:`scores` (+inf if one is not finite)."""
+        return float(self.scores(theta).mean())
+
+
+def improves(scores, best):
+    """Whether per-(run, task) ``scores`` beat ``best`` (same pairs) by
+    more than the noise: the mean paired difference ``best - scores``
+    exceeds one standard error of those differences (with one pair: is
+    positive). A non-finite candidate never improves; any finite one
+    improves on a non-finite best."""
+    if not bool(torch.isfinite(scores).all()):
+        return False
+    if not bool(torch.isfinite(best).all()):
+        return True
+    gain = best - scores
+    if gain.numel() < 2:
+        return bool(gain.mean() > 0)
+    return bool(gain.mean() > gain.std() / math.sqrt(gain.numel()))
 
 
 class MetaTrainer:
@@ -103,11 +143,12 @@ class MetaTrainer:
     (:meth:`~benchmark_utils.meta_gradients.base.Estimator.init_state`)
     lives here, one per run, so that a stochastic estimator replays its
     noise in a new run. ``meta_optimizer`` is one of
-    :mod:`benchmark_utils.meta_optimizers`.
+    :mod:`benchmark_utils.meta_optimizers`. ``budget``: see the module
+    docstring (None: no budget).
     """
 
     def __init__(self, problem, estimator, meta_optimizer, theta0,
-                 selection=None, select_every=1):
+                 selection=None, select_every=1, budget=None):
         self.problem = problem
         self.estimator = estimator
         self.meta_optimizer = meta_optimizer
@@ -118,23 +159,28 @@ class MetaTrainer:
         self.inner_gradient_evaluations = 0
         self.unchanged_steps = 0
         self.selection, self.select_every = selection, select_every
+        self.budget = budget
+        self.last_step_cost = 0
         self.best = None
+        self.selected_at = None
         self._select()
 
     def _select(self):
         """Score the current theta; keep it if it is the best so far."""
-        if self.selection is None:
+        if self.selection is None or self.selected_at == self.meta_steps:
             return
-        score = self.selection(self.theta)
+        self.selected_at = self.meta_steps
+        scores = self.selection.scores(self.theta)
         self.inner_gradient_evaluations += self.selection.cost
-        if self.best is None or score < self.best[0]:
-            self.best = (score, self.theta.clone())
+        if self.best is None or improves(scores, self.best[2]):
+            self.best = (float(scores.mean()), self.theta.clone(), scores)
 
     def step(self):
         """One meta-step; returns the estimator's ``MetaGradient``."""
         meta_grad, self.state = self.estimator.estimate(
             self.problem, self.theta, self.state)
         self.meta_steps += 1
+        self.last_step_cost = meta_grad.inner_gradient_evaluations
         self.inner_gradient_evaluations += meta_grad.inner_gradient_evaluations
         grad = meta_grad.grad
         if not (math.isfinite(meta_grad.loss)
@@ -156,6 +202,25 @@ class MetaTrainer:
         if self.meta_steps % self.select_every == 0:
             self._select()
         return meta_grad
+
+    def within_budget(self):
+        """Whether one more meta-step fits the budget, with the one score
+        that follows it (the selection it triggers, or the final one of
+        :meth:`finish`), judged by the last meta-step's cost (before the
+        first: whether anything is left)."""
+        if self.budget is None:
+            return True
+        if self.meta_steps == 0:
+            return self.inner_gradient_evaluations < self.budget
+        # the next step, then one score: its own selection or the final
+        selection = 0 if self.selection is None else self.selection.cost
+        cost = self.last_step_cost + selection
+        return self.inner_gradient_evaluations + cost <= self.budget
+
+    def finish(self):
+        """Score the last theta too (once), so that no meta-step after the
+        last selection is lost; its cost is counted."""
+        self._select()
 
     @property
     def stalled(self):

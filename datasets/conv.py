@@ -26,9 +26,12 @@ class Dataset(BaseDataset):
     linear), built from a ``torch.nn.Module`` by
     :mod:`benchmark_utils.tasks.modules` (``torch.func``). ``suites``:
     ``wider`` (4x channels), ``longer`` (10x horizon); ``score``: the speedup
-    over tuned Adam. The defaults are small (2 tasks, T = 20, 4 channels)
-    so that ``benchopt run .``, which runs every solver on it, stays cheap;
-    a study sets its own sizes.
+    over tuned Adam. The defaults are small (4 meta-train and 2 meta-test
+    tasks, 4 channels) so that ``benchopt run .``, which runs every solver
+    on it, stays cheap, and long enough (T = 60) for tuned Adam to end
+    well below chance (test cross-entropy about 1.3 against ln 10 = 2.3;
+    at T = 20 it ended at 2.0 and nearly every solver at chance); a study
+    sets its own sizes.
     """
 
     name = "conv"
@@ -39,8 +42,8 @@ class Dataset(BaseDataset):
         "channels": [4],
         "batch_size": [32],
         "label_noise": [0.0],
-        "horizon": [20],
-        "n_train_tasks": [2],
+        "horizon": [60],
+        "n_train_tasks": [4],
         "n_test_tasks": [2],
         "dtype": ["float32"],
         "suites": ["none"],

@@ -19,7 +19,9 @@ class Dataset(BaseDataset):
     ``stable`` then refuses the tasks; evaluation runs the loop).
     ``eval_horizon`` (None = ``horizon``): the meta-test tasks are run for
     that many steps, while solvers meta-train at ``horizon`` (horizon
-    generalization).
+    generalization). Each meta-train task also has ``n_samples`` held-out
+    samples of its own, which no inner run trains on
+    (``val_fraction="held_out"`` validates on them).
     """
 
     name = "least_squares"
@@ -54,16 +56,19 @@ class Dataset(BaseDataset):
             p = self.check_parameters()
         except ValueError as err:       # skipped with the reason
             return invalid_data(err)
-        gen = make_generator(self.get_seed(use_repetition=True))
-
+        seed = self.get_seed(use_repetition=True)
+        gen = make_generator(seed)
         eval_horizon = p["eval_horizon"] or p["horizon"]
 
-        def draw(n_tasks, steps):
+        def draw(n_tasks, steps, held_out_gen=None):
             return make_least_squares_tasks(
                 n_tasks, p["dim"], p["n_samples"], p["noise"], gen,
-                p["dtype"], p["batch_size"], steps,
+                p["dtype"], p["batch_size"], steps, held_out_gen,
             )
 
-        return dict(train_tasks=draw(p["n_train_tasks"], p["horizon"]),
+        # the meta-train tasks' held-out samples come from a generator of
+        # their own: the tasks are those drawn without them
+        return dict(train_tasks=draw(p["n_train_tasks"], p["horizon"],
+                                     make_generator(seed + 1)),
                     test_tasks=draw(p["n_test_tasks"], eval_horizon),
                     horizon=p["horizon"], eval_horizon=p["eval_horizon"])

@@ -41,7 +41,8 @@ def _least_squares(**params):
 # solver's own defaults meta-train on the final loss and keep the best theta
 # by meta-validation (docs/neural_meta_training.md)
 PAPER_MLP_RECIPE = {"meta_loss": "average", "meta_lr": 3e-3,
-                    "select_every": None, "val_fraction": 0.5}
+                    "select_every": None, "val_fraction": 0.5,
+                    "budget": None}
 _SMALL_MLP = dict(horizon=100, n_train_tasks=4, n_test_tasks=4)
 
 STUDIES = (

@@ -8,14 +8,12 @@ class Solver(LearnedOptimizerSolver):
     """A per-parameter MLP learned optimizer fed with factored (row and
     column) second moments, in the spirit of learned_optimization's
     ``AdafacMLPLOpt``: 10 features a coordinate, a sign-equivariant MLP of
-    ``hidden`` units; meta-trained by truncated backprop through
-    persistent runs (``tbptt``) or online PES; see
-    :class:`~benchmark_utils.meta_solver.LearnedOptimizerSolver` for the
-    shared parameters."""
+    ``hidden`` units; meta-trained with the recipe every learned optimizer
+    shares (see :func:`~benchmark_utils.meta_solver.
+    learned_optimizer_parameters`)."""
 
     name = "adafac-optimizer"
-    parameters = learned_optimizer_parameters(
-        split=["validation"], hidden=[16], max_meta_steps=[10])
+    parameters = learned_optimizer_parameters(hidden=[16])
     test_config = {"dataset": {"name": "mlp"}}
 
     def make_optimizer(self):

@@ -1,38 +1,22 @@
-from benchmark_utils.meta_gradients import estimator_parameters
-from benchmark_utils.meta_solver import MetaLearningSolver, MetaSetup
+from benchmark_utils.meta_solver import (
+    LearnedOptimizerSolver, learned_optimizer_parameters,
+)
 from benchmark_utils.optimizers import SGDMomentum
 
 
-class Solver(MetaLearningSolver):
+class Solver(LearnedOptimizerSolver):
     """Meta-learn the step size and momentum of SGD with momentum
     (learned_optimization's ``LearnableSGDM``), ``theta = (log eta, logit
-    beta)``, starting from ``(eta0, momentum)``.
-
-    Meta-objective ``meta_objective`` ("log": ``mean (1/T) log f(w_T)``,
-    "naive": ``mean f(w_T)``) on the training split (``split="train"``) or
-    on each task's held-out ``val_fraction`` (``split="validation"``);
-    meta-gradient ``gradient`` (any estimator; default backprop through the
-    unroll) with Adam on ``theta`` (norm-clipped), for ``max_meta_steps``
-    meta-steps.
+    beta)``, starting from ``(eta0, momentum)``, with the recipe every
+    learned optimizer shares (see :func:`~benchmark_utils.meta_solver.
+    learned_optimizer_parameters`). One override: ``meta_lr`` 0.05, since
+    theta holds two log-scale hyper-parameters that must move by about 1
+    from their start, where a network's weights move by 1e-2.
     """
 
     name = "learnable-sgdm"
-    parameters = {
-        "meta_objective": ["log"],
-        "split": ["train"],
-        "val_fraction": [0.5],
-        "gradient": ["backprop"],
-        "eta0": [0.01],
-        "momentum": [0.9],
-        "meta_optimizer": ["adam"],
-        "meta_lr": [0.05],
-        "max_meta_steps": [50],
-        **estimator_parameters(),
-    }
+    parameters = learned_optimizer_parameters(
+        eta0=[0.01], momentum=[0.9], meta_lr=[0.05])
 
     def make_optimizer(self):
         return SGDMomentum(self.eta0, self.momentum)
-
-    def meta_setup(self):
-        return MetaSetup(self.meta_objective, self.split, self.gradient,
-                         self.val_fraction, self.estimator_options())

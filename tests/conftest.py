@@ -47,23 +47,29 @@ def make_objective(benchmark, dataset, repetition=0):
     return objective
 
 
+def solver_classes():
+    """The solver classes in solvers/, as benchopt finds them."""
+    return Benchmark(ROOT).get_solvers()
+
+
 def solver_names():
     """The names of every solver in solvers/, sorted, found as benchopt
     finds them (for parametrising a test over solvers present and
     future)."""
-    return sorted(cls.name for cls in Benchmark(ROOT).get_solvers())
+    return sorted(cls.name for cls in solver_classes())
 
 
 def run_solver(benchmark, obj, solver_name, max_meta_steps=200,
-               skip_unsupported=False, **params):
+               skip_unsupported=False, repetition=0, **params):
     """Run a solver on objective ``obj`` like benchopt's callback loop, for
     at most ``max_meta_steps`` meta-steps; return (solver, metrics). A
     solver that skips ``obj`` fails the test, or with ``skip_unsupported``
-    skips it with the solver's reason."""
+    skips it with the solver's reason. ``repetition`` seeds the solver as
+    benchopt's repetition of that number would."""
     solver = make_solver(benchmark, solver_name, **params)
     # seeds, as in a run (stochastic estimators use the solver's get_seed)
-    RunContext().set_run_context(None, "tests", solver, repetition=0,
-                                 base_seed=0)
+    RunContext().set_run_context(None, "tests", solver,
+                                 repetition=repetition, base_seed=0)
     skip, reason = solver.skip(**obj.get_objective())
     if skip and skip_unsupported:
         pytest.skip(reason)

@@ -65,6 +65,7 @@ BAD_VALUES = {
     "grid_size": [0, 2.5, "25"],
     "truncation": [0, 1.5, "20"],
     "max_meta_steps": [0, -1, 2.5, "50"],
+    "budget": [0, -1, 2.5, "16000", True],
     "sigma": [0.0, -0.1, INF, NAN, "0.1"],
     "pairs": [0, -1, 2.5, "8"],
     "device": ["tpu", None],
@@ -333,19 +334,40 @@ def test_unsupported_family_still_checks(name):
         solver.skip(**objective.get_objective())
 
 
+@pytest.fixture(scope="module")
+def small_quadratic():
+    dataset = make_dataset(_BENCH, "quadratic", dim=5, horizon=3)
+    return make_objective(_BENCH, dataset)
+
+
 @pytest.mark.parametrize("name", ["neural-optimizer", "adam"])
-def test_held_out_validation_on_a_family_without_it_skips(
-        small_least_squares, name):
-    """``val_fraction="held_out"`` (validate on each task's own held-out
-    samples) on least squares, whose tasks have none: a skip that says
-    why and what to use instead; a misspelling is an error."""
+@pytest.mark.parametrize("val_fraction", ["held_out", "auto"])
+def test_validation_on_a_family_without_samples_skips(
+        small_quadratic, small_least_squares, name, val_fraction):
+    """Train-by-validation (``"held_out"``, or ``"auto"``: held-out samples
+    where the family has them, else a fraction of the training samples) on
+    quadratics, whose tasks have no samples at all: a skip that says why;
+    on least squares, which has both, no skip; a misspelling is an
+    error."""
     solver = make_solver(_BENCH, name, split="validation",
-                         val_fraction="held_out")
-    skip, reason = solver.skip(**small_least_squares.get_objective())
-    assert skip and "no held-out samples" in reason
-    assert "fraction of the training samples" in reason
+                         val_fraction=val_fraction)
+    skip, reason = solver.skip(**small_quadratic.get_objective())
+    assert skip and "no samples to hold out" in reason, reason
+    assert not solver.skip(**small_least_squares.get_objective())[0]
     typo = make_solver(_BENCH, name, split="validation",
                        val_fraction="held-out")
     with pytest.raises(ValueError, match="'val_fraction' must be a number "
-                       "in \\(0, 1\\) or 'held_out'"):
+                       "in \\(0, 1\\), 'held_out' or 'auto'"):
         typo.skip(**small_least_squares.get_objective())
+
+
+def test_held_out_validation_without_held_out_samples_says_what_to_use(
+        small_least_squares):
+    """A family with training samples but none held out of its own (here
+    least squares' meta-test tasks, drawn without them): the reason names
+    the fraction of the training samples to use instead."""
+    tasks = small_least_squares.test_tasks
+    assert tasks.held_out is None
+    reason = tasks.held_out_unavailable()
+    assert "no held-out samples" in reason
+    assert "fraction of the training samples" in reason

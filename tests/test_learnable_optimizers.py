@@ -134,12 +134,14 @@ def test_adam_meta_gradient_is_finite_with_zero_gradients():
 
 @pytest.mark.parametrize("solver", ["learnable-sgdm", "learnable-adam"])
 def test_meta_training_improves_on_the_start(bench, solver):
+    """On quadratics (no samples: train-by-train, the default recipe
+    otherwise)."""
     obj = make_objective(bench, make_dataset(
         bench, "quadratic", spectrum="linspace", dim=10, horizon=50,
         n_train_tasks=2, n_test_tasks=2))
-    start = obj.evaluate_result(**run_solver(bench, obj, solver, 0)[0]
-                                .get_result())
-    solver_, metrics = run_solver(bench, obj, solver, 40)
+    start = obj.evaluate_result(**run_solver(bench, obj, solver, 0,
+                                             split="train")[0].get_result())
+    solver_, metrics = run_solver(bench, obj, solver, 40, split="train")
     assert metrics["value"] < 0.2 * start["value"]
     assert metrics["step_size"] > start["step_size"]
     assert metrics["meta_grad_failures"] == 0.0

@@ -262,9 +262,10 @@ def test_selection_keeps_the_best_scored_theta_and_counts_its_cost():
         def __init__(self):
             self.seen = []
 
-        def __call__(self, theta):
+        def scores(self, theta):        # one (run, task) pair
             self.seen.append(theta.clone())
-            return [3.0, 1.0, 2.0, 5.0, 4.0][len(self.seen) - 1]
+            return torch.tensor([[3.0, 1.0, 2.0, 5.0, 4.0][
+                len(self.seen) - 1]], dtype=torch.float64)
 
     scores = Scores()
     trainer = MetaTrainer(problem, get_estimator("tbptt", truncation=3),

@@ -187,7 +187,8 @@ def test_suites_are_evaluated_on_final_results_only(every_suite):
 
 
 def test_no_suites_no_report_and_the_family_of_the_paper(bench):
-    obj = make_objective(bench, make_dataset(bench, "mlp", **SMALL))
+    obj = make_objective(bench, make_dataset(bench, "mlp", score=False,
+                                             **SMALL))
     assert obj.suites == {} and obj.save_final_results(gd_result(0.1)) is None
     # without suites, the tasks are drawn as before (all images shared)
     with_suites = make_objective(bench, make_dataset(bench, "mlp",

@@ -30,51 +30,49 @@ its runs by one truncation per meta-step.
 import torch
 
 from ..meta_objectives import MetaGradient
-from ..tasks import make_generator
 from ..unroll import PersistentUnroll
 from ..validation import check_int, check_positive
 from .base import Estimator, Option
-from .common import check_seed, segment_loss
+from .common import GaussianSearch, segment_loss
 
 
-class OnlinePES(Estimator):
+class OnlinePES(GaussianSearch, Estimator):
     name = "online-pes"
     target = "biased"          # the persistent runs' truncation losses
-    stochastic = True
     options = {
+        **GaussianSearch.options,
         "truncation": Option(10, check_int, "truncation length K"),
         "sigma": Option(0.01, check_positive, "perturbation scale"),
         "pairs": Option(4, check_int, "antithetic pairs"),
-        "seed": Option(0, check_seed, "seed of the perturbations"),
     }
 
     def init_state(self, problem, theta):
         runs = [[PersistentUnroll(problem.tasks, problem.optimizer,
                                   problem.horizon) for _ in range(2)]
                 for _ in range(self.pairs)]
-        xi = [torch.zeros(theta.shape, dtype=torch.float64)
-              for _ in range(self.pairs)]
-        return dict(runs=runs, xi=xi, generator=make_generator(self.seed))
+        xi = [torch.zeros(theta.shape, dtype=torch.float64,
+                          device=theta.device) for _ in range(self.pairs)]
+        return dict(runs=runs, xi=xi,
+                    generator=GaussianSearch.init_state(self, problem, theta))
 
     def estimate(self, problem, theta, state):
         length = min(self.truncation, problem.horizon)
         loss_of = segment_loss(problem.objective)
-        grad = torch.zeros(theta.shape, dtype=torch.float64)
+        grad = torch.zeros(theta.shape, dtype=torch.float64,
+                           device=theta.device)
         total = 0.0
         with torch.no_grad():
             for i, (plus, minus) in enumerate(state["runs"]):
                 if plus.done or minus.done:    # both restart together
                     plus.step = minus.step = plus.horizon
                     state["xi"][i] = torch.zeros_like(state["xi"][i])
-                eps = torch.randn(theta.shape, generator=state["generator"],
-                                  dtype=torch.float64)
+                eps = self.noise(theta, state["generator"])
                 state["xi"][i] = state["xi"][i] + eps
                 losses = []
                 for run, sign in ((plus, 1.0), (minus, -1.0)):
-                    point = (theta.detach().double()
-                             + sign * self.sigma * eps).to(theta.dtype)
-                    losses.append(float(run.segment(point, length,
-                                                    loss_of).mean()))
+                    losses.append(float(run.segment(
+                        self.point(theta, sign * eps), length,
+                        loss_of).mean()))
                 grad = grad + (losses[0] - losses[1]) * state["xi"][i]
                 total += losses[0] + losses[1]
         grad = grad / (2 * self.pairs * self.sigma)

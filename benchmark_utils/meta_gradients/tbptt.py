@@ -45,16 +45,9 @@ import torch
 
 from ..meta_objectives import MetaGradient
 from ..unroll import PersistentUnroll
-from ..validation import check_choice, check_int
+from ..validation import check_bool, check_choice, check_int
 from .base import Estimator, Option
 from .common import segment_loss
-
-
-def check_bool(name, value):
-    if not isinstance(value, bool):
-        raise ValueError(f"parameter {name!r} must be True or False, got "
-                         f"{value!r}")
-    return value
 
 
 META_LOSSES = ("average", "final")

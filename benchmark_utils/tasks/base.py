@@ -44,11 +44,18 @@ capability                         default (what callers then do)
 ``to(device)``                     the batch itself: it stays put
 ``restart(run)``                   the batch itself: a persistent run
                                    restarts from the same start
+``take(rows)``                     for dataclass batches, the tasks at
+                                   ``rows`` (every per-task tensor
+                                   indexed); else None: no meta-validation
+                                   tasks can be set apart (selection then
+                                   scores fresh runs of the meta-train
+                                   tasks)
 ``fresh()``                        the batch itself: nothing cached
 =================================  =======================================
 """
 
 from abc import ABC, abstractmethod
+import dataclasses
 
 import torch
 
@@ -157,6 +164,8 @@ class TaskBatch(ABC):
     def held_out_unavailable(self):
         """Why these tasks have no held-out samples of their own to
         validate on (:meth:`validate_on_held_out`), or None."""
+        if self.n_samples is None:          # no samples at all
+            return self.hold_out_unavailable()
         return (f"{self.family} tasks have no held-out samples of their own "
                 "to validate on (val_fraction='held_out'); use a fraction "
                 "of the training samples instead")
@@ -240,3 +249,33 @@ class TaskBatch(ABC):
         """These tasks without anything computed and cached on them, so that
         what one solver computed is not free for the next."""
         return self
+
+    def take(self, rows):
+        """The tasks at ``rows`` (a list of task indices) as a batch of
+        their own, or None where this batch cannot say how.
+
+        The default serves any dataclass batch: every tensor whose first
+        dimension is the number of tasks B, in the batch's fields and in
+        the dataclasses, tuples and lists they hold, is indexed by
+        ``rows``; everything else is shared. Cached values are not carried
+        over (the parts are new objects)."""
+        if not dataclasses.is_dataclass(self):
+            return None
+        index = torch.as_tensor(list(rows), dtype=torch.long)
+        return _take_rows(self, index, self.n_tasks)
+
+
+def _take_rows(value, index, n_tasks):
+    """``value`` with every per-task tensor (first dimension ``n_tasks``)
+    indexed by ``index``, through dataclasses, tuples and lists."""
+    if isinstance(value, torch.Tensor):
+        if value.dim() >= 1 and value.shape[0] == n_tasks:
+            return value[index.to(value.device)]
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{
+            f.name: _take_rows(getattr(value, f.name), index, n_tasks)
+            for f in dataclasses.fields(value) if f.init})
+    if isinstance(value, (tuple, list)):
+        return type(value)(_take_rows(v, index, n_tasks) for v in value)
+    return value

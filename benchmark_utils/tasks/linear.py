@@ -141,9 +141,11 @@ class LinearTasks(TaskBatch):
 
     ``family`` names the task family ("quadratic" or "least_squares").
     ``samples`` = (X, y) of shapes (B, n, d), (B, n) for families made of
-    samples (needed to hold some out), else None. ``w_star`` (B, d) is the
-    ground truth where one exists. ``schedule``: None = full-batch gradient
-    descent (linear dynamics: the exact paths apply); a
+    samples (needed to hold some out), else None. ``held_out``: the loss on
+    each task's own held-out samples, never trained on (what
+    :meth:`validate_on_held_out` validates on), or None. ``w_star`` (B, d)
+    is the ground truth where one exists. ``schedule``: None = full-batch
+    gradient descent (linear dynamics: the exact paths apply); a
     :class:`~.sampler.MinibatchSchedule` = mini-batch SGD on the training
     samples, ``1/(2b) ||X_B w - y_B||^2`` per step (``batch_seed`` seeds
     its redraw after a hold-out).
@@ -158,6 +160,7 @@ class LinearTasks(TaskBatch):
     w_star: torch.Tensor | None = None
     schedule: MinibatchSchedule | None = None
     batch_seed: int = 0
+    held_out: QuadraticLoss | None = None
 
     # -- the contract ------------------------------------------------------
 
@@ -237,6 +240,18 @@ class LinearTasks(TaskBatch):
             samples=None, schedule=schedule,
         )
 
+    def held_out_unavailable(self):
+        if self.held_out is None:
+            return super().held_out_unavailable()
+        return None
+
+    def validate_on_held_out(self):
+        """These tasks, trained on all their samples, validated on their
+        own held-out samples (the paper's Section 5 "n + n")."""
+        if self.held_out is None:
+            return super().validate_on_held_out()
+        return replace(self, validation=self.held_out)
+
     @property
     def has_exact_gd(self):
         """Full-batch GD is linear dynamics: exact paths apply."""
@@ -305,6 +320,7 @@ class LinearTasks(TaskBatch):
             self, w0=move(self.w0), train=move_loss(self.train),
             test=move_loss(self.test),
             validation=move_loss(self.validation),
+            held_out=move_loss(self.held_out),
             samples=None if self.samples is None else tuple(
                 move(x) for x in self.samples),
             w_star=move(self.w_star),
@@ -323,7 +339,8 @@ class LinearTasks(TaskBatch):
 
         return replace(self, train=fresh_loss(self.train),
                        test=fresh_loss(self.test),
-                       validation=fresh_loss(self.validation))
+                       validation=fresh_loss(self.validation),
+                       held_out=fresh_loss(self.held_out))
 
     # -- helpers -----------------------------------------------------------
 

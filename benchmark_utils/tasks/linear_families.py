@@ -69,7 +69,7 @@ def make_quadratic_tasks(n_tasks, dim, spectrum, condition_number, gen,
 
 def make_least_squares_tasks(n_tasks, dim, n_samples, noise, gen,
                              dtype=torch.float64, batch_size=None,
-                             steps=None):
+                             steps=None, held_out_gen=None):
     """Draw noisy linear-regression tasks (paper Section 4).
 
     ``w*`` uniform on the unit sphere, ``x ~ N(0, I)``,
@@ -81,6 +81,10 @@ def make_least_squares_tasks(n_tasks, dim, n_samples, noise, gen,
     b of the task's samples per step, in shuffled epochs over a schedule of
     ``steps`` steps (the longest run the tasks will see; then the exact
     paths, which need deterministic linear dynamics, do not apply).
+    ``held_out_gen``: a second generator, from which each task draws
+    ``n_samples`` held-out samples of its own (its ``held_out`` loss, what
+    ``val_fraction="held_out"`` validates on); drawn apart from ``gen``,
+    so that the tasks are the same with or without them.
     """
     w_star = torch.randn(n_tasks, dim, generator=gen, dtype=torch.float64)
     w_star = w_star / w_star.norm(dim=-1, keepdim=True)
@@ -100,10 +104,18 @@ def make_least_squares_tasks(n_tasks, dim, n_samples, noise, gen,
                              "length of its mini-batch schedule")
         schedule = MinibatchSchedule.draw(n_tasks, n_samples, batch_size,
                                           steps, make_generator(batch_seed))
+    held_out = None
+    if held_out_gen is not None:
+        X_h = torch.randn(n_tasks, n_samples, dim, generator=held_out_gen,
+                          dtype=torch.float64)
+        xi_h = torch.randn(n_tasks, n_samples, generator=held_out_gen,
+                           dtype=torch.float64)
+        y_h = bmv(X_h, w_star.double()) + noise * xi_h
+        held_out = sample_loss(X_h.to(dtype), y_h.to(dtype))
     return LinearTasks(
         "least_squares", torch.zeros_like(w_star), train=sample_loss(X, y),
         test=test, samples=(X, y), w_star=w_star, schedule=schedule,
-        batch_seed=batch_seed,
+        batch_seed=batch_seed, held_out=held_out,
     )
 
 

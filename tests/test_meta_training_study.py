@@ -1,4 +1,4 @@
-"""`python -m studies.neural_meta_training --quick`: it runs, and writes
+"""`python -m studies.meta_training --quick`: it runs, and writes
 the CSV tables and figures its docstring lists, with the columns the note
 reads (the numbers are the study's, not checked here)."""
 
@@ -13,10 +13,10 @@ from conftest import ROOT
 pytestmark = pytest.mark.slow
 
 
-def test_neural_meta_training_quick_writes_its_tables_and_figures(
+def test_meta_training_quick_writes_its_tables_and_figures(
         tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "studies.neural_meta_training", "--quick",
+        [sys.executable, "-m", "studies.meta_training", "--quick",
          "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
@@ -39,5 +39,12 @@ def test_neural_meta_training_quick_writes_its_tables_and_figures(
     assert set(horizon.theta) == {"untrained", "trained",
                                   "trained, step features unbounded"}
     assert horizon.step.max() == 30
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert len(summary) == 2                    # a row per split
+    for col in ("untrained", "best", "handed_back", "meta_steps",
+                "inner_gradient_evaluations"):
+        assert col in summary, col
+    assert (summary.best <= summary.untrained).all()
+    assert (summary.best <= summary.handed_back).all()
     for name in ("curves.png", "gradients.png", "horizon.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"

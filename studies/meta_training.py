@@ -1,8 +1,9 @@
-"""What meta-training the neural learned optimizer does, step by step.
+"""What meta-training a meta-learning solver does, step by step.
 
-Runs the ``neural-optimizer`` solver as ``benchopt run`` would (same
-dataset, objective and solver classes, same seeds for repetition ``r``), on
-the ``mlp`` family, and records along its meta-steps:
+Runs any meta-learning solver (``--solver-name``, default the
+``neural-optimizer``) as ``benchopt run`` would (same dataset, objective
+and solver classes, same seeds for repetition ``r``), on any task family
+(``--dataset-name``, default ``mlp``), and records along its meta-steps:
 
 - ``meta_loss`` and ``grad_norm``: the meta-loss each meta-step
   differentiates (a segment's average loss, or a run's final loss: the
@@ -15,10 +16,15 @@ the ``mlp`` family, and records along its meta-steps:
   ``w_T`` on those runs;
 - ``metaval_objective``, ``metaval_final``: the same on meta-validation
   tasks, drawn from the family like the meta-train ones but with another
-  seed (never the meta-test tasks);
-- ``test_loss`` (and ``test_accuracy``, ``train_loss``): the objective's
-  metrics of the solver's current result on the held-out meta-test tasks,
-  as benchopt records them.
+  seed (never the meta-test tasks, nor the tasks the solver's own
+  selection sets apart);
+- ``test_loss`` (and ``test_accuracy`` where the family reports it,
+  ``train_loss``): the objective's metrics of the solver's current result
+  on the held-out meta-test tasks, as benchopt records them.
+
+``summary.csv`` has one row per split and repetition: the meta-test loss
+of the untrained start, the best along the run and the result handed
+back, and the budget spent (inner-gradient evaluations).
 
 At a few meta-steps it compares gradients on the meta-train tasks at the
 current ``theta`` (``gradients.csv``), for each of ``--grad-runs`` fresh
@@ -36,16 +42,19 @@ gradient over initialisations and mini-batch orders: mean pairwise cosine
 
 Finally it runs the untrained and the meta-trained optimizer, and the
 latter with its step-number features left unbounded past the horizon it was
-meta-trained for (``horizon=None``), for ``--long-horizon`` steps on the
-meta-test tasks (``horizon.csv``: training and test loss every few steps;
-the mini-batches cycle with the dataset's horizon).
+meta-trained for (``horizon=None``, where it has such features), for
+``--long-horizon`` steps on the meta-test tasks (``horizon.csv``: training
+and test loss every few steps; the mini-batches cycle with the dataset's
+horizon).
 
-Outputs in ``--out`` (default ``outputs/neural_meta_training``):
-``curves.csv``, ``gradients.csv``, ``horizon.csv`` and ``curves.png``,
-``gradients.png``, ``horizon.png``. ``--quick`` runs a tiny version in a
-few seconds (the test suite checks its outputs' shape)::
+Outputs in ``--out`` (default ``outputs/meta_training``):
+``curves.csv``, ``summary.csv``, ``gradients.csv``, ``horizon.csv`` and
+``curves.png``, ``gradients.png``, ``horizon.png``. ``--quick`` runs a
+tiny version in a few seconds (the test suite checks its outputs'
+shape)::
 
-    python -m studies.neural_meta_training [--quick] [--out DIR]
+    python -m studies.meta_training [--quick] [--out DIR]
+        [--solver-name NAME] [--dataset-name NAME]
         [--splits validation train] [--reps 0 1 ...] [--meta-steps N]
         [--solver key=value ...] [--dataset key=value ...]
 """
@@ -63,8 +72,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EVAL_RUN = 10 ** 6          # restart ids of the evaluation runs
 
 QUICK = dict(
-    dataset=dict(n_samples=40, n_test=40, hidden=(8,), horizon=10,
-                 n_train_tasks=2, n_test_tasks=2),
+    dataset=dict(mlp=dict(n_samples=40, n_test=40, hidden=(8,), horizon=10,
+                          n_train_tasks=2, n_test_tasks=2)),
     solver={}, meta_steps=4, every=2, grad_runs=2, eval_runs=1,
     long_horizon=30, diag_truncation=5,
 )
@@ -83,17 +92,18 @@ def _context(objective, dataset, solver, repetition):
                                  repetition=repetition, base_seed=0)
 
 
-def setup(bench, dataset_params, solver_params, repetition):
+def setup(bench, dataset_params, solver_params, repetition,
+          solver_name="neural-optimizer", dataset_name="mlp"):
     """``(objective, solver, meta-validation tasks)`` seeded as repetition
     ``repetition`` of ``benchopt run`` (base seed 0)."""
     from benchmark_utils.meta_solver import validation_tasks
-    dataset = _component(bench.get_datasets(), "mlp").get_instance(
+    dataset = _component(bench.get_datasets(), dataset_name).get_instance(
         **dataset_params)
     objective = bench.get_benchmark_objective().get_instance()
     _context(objective, dataset, "solver", repetition)
     objective.set_data(**dataset.get_data())
     solver = _component(bench.get_solvers(),
-                        "neural-optimizer").get_instance(**solver_params)
+                        solver_name).get_instance(**solver_params)
     _context(objective, dataset, solver, repetition)
     skip, reason = solver.skip(**objective.get_objective())
     if skip:
@@ -103,7 +113,7 @@ def setup(bench, dataset_params, solver_params, repetition):
     _context(objective, dataset, solver, 1000 + repetition)
     dataset._data = None
     metaval = dataset.get_data()["train_tasks"]
-    if solver.split == "validation":
+    if solver.problem.objective.split == "validation":
         metaval = validation_tasks(metaval, solver.val_fraction)
     return objective, solver, metaval
 
@@ -272,7 +282,8 @@ class Recorder:
         if self.calls == 0:
             self._wrap(trainer)
         step = trainer.meta_steps
-        done = step >= self.meta_steps
+        done = self.solver.finished or (self.meta_steps is not None
+                                        and step >= self.meta_steps)
         if step % self.every == 0 or done:
             self.evaluate(trainer, step)
         elif self.last:
@@ -294,14 +305,14 @@ class Recorder:
             problem.horizon, self.eval_runs)
         metrics = self.obj.evaluate_result(result=learned)
         row.update(test_loss=metrics["value"],
-                   test_accuracy=metrics["test_accuracy"],
+                   test_accuracy=metrics.get("test_accuracy"),
                    train_loss=metrics["train_loss"],
                    inner_gradient_evaluations=metrics[
                        "inner_gradient_evaluations"],
                    meta_train_seconds=(start - self.t0 - self.eval_time))
         self.rows.append(row)
         if step in self.grad_steps:
-            truncation = min(self.solver.truncation
+            truncation = min(getattr(self.solver, "truncation", None)
                              or self.diag_truncation, problem.horizon)
             for g in gradient_rows(problem.tasks, problem.optimizer,
                                    problem.objective, trainer.theta,
@@ -336,10 +347,13 @@ def _pairs(items):
 
 def run(out, quick=False, splits=("validation", "train"), reps=(0,),
         meta_steps=None, solver=None, dataset=None, every=None,
-        grad_runs=None, eval_runs=None, long_horizon=None, log=print):
+        grad_runs=None, eval_runs=None, long_horizon=None, log=print,
+        solver_name="neural-optimizer", dataset_name="mlp"):
     """Run the study; write the CSVs and figures to ``out``; return the
-    three DataFrames. ``grad_runs=0`` skips the gradient comparison,
-    ``long_horizon=0`` the long runs."""
+    four DataFrames (curves, gradients, horizon, summary).
+    ``grad_runs=0`` skips the gradient comparison, ``long_horizon=0`` the
+    long runs. ``meta_steps`` None: the solver's own budget ends each
+    run."""
     import pandas as pd
     from benchopt.benchmark import Benchmark
 
@@ -349,28 +363,44 @@ def run(out, quick=False, splits=("validation", "train"), reps=(0,),
         every=every, grad_runs=grad_runs, eval_runs=eval_runs,
         long_horizon=long_horizon).items() if v is not None})
     bench = Benchmark(ROOT)
-    curves, grads, horizon = [], [], []
+    curves, grads, horizon, summary = [], [], [], []
     for split, rep in itertools.product(splits, reps):
         solver_params = {**cfg["solver"], **(solver or {}), "split": split,
                          "device": "cpu"}
-        obj, slv, metaval = setup(bench, {**cfg["dataset"],
-                                          **(dataset or {})},
-                                  solver_params, rep)
-        steps = meta_steps or cfg["meta_steps"] or slv.max_meta_steps
-        slv.max_meta_steps = max(slv.max_meta_steps, steps)
+        dataset_params = {**cfg["dataset"].get(dataset_name, {}),
+                          **(dataset or {})}
+        obj, slv, metaval = setup(bench, dataset_params, solver_params, rep,
+                                  solver_name, dataset_name)
+        steps = meta_steps or cfg["meta_steps"]
+        if steps is not None:       # the study's count, not the budget
+            slv.max_meta_steps, slv.budget = steps, None
+        planned = steps or 40
         grad_steps = (set() if cfg["grad_runs"] == 0 else
-                      {s for s in range(0, steps + 1, cfg["every"])
-                       if s % max(cfg["every"], steps // 4) == 0} | {steps})
-        log(f"{split}, repetition {rep}: {steps} meta-steps")
+                      {s for s in range(0, planned + 1, cfg["every"])
+                       if s % max(cfg["every"], planned // 4) == 0}
+                      | ({steps} if steps else set()))
+        log(f"{split}, repetition {rep}: "
+            + (f"{steps} meta-steps" if steps else
+               f"a budget of {slv.budget} inner gradients"))
         rec = Recorder(obj, slv, metaval, steps, cfg["every"],
                        cfg["eval_runs"], grad_steps, cfg["grad_runs"],
                        cfg["diag_truncation"], log)
         slv.run(rec)
-        if slv.trainer.meta_steps < steps:      # stopped early (stalled)
+        if not rec.rows or rec.rows[-1]["meta_step"] != \
+                slv.trainer.meta_steps or "test_loss" not in rec.rows[-1]:
             rec.evaluate(slv.trainer, slv.trainer.meta_steps)
         tag = dict(split=split, repetition=rep)
         curves += [{**tag, **r} for r in rec.rows]
         grads += [{**tag, **r} for r in rec.grad_rows]
+        tested = [r for r in rec.rows if "test_loss" in r]
+        summary.append(dict(
+            **tag, solver=solver_name, dataset=dataset_name,
+            untrained=tested[0]["test_loss"],
+            best=min(r["test_loss"] for r in tested),
+            handed_back=tested[-1]["test_loss"],
+            meta_steps=slv.trainer.meta_steps,
+            inner_gradient_evaluations=tested[-1][
+                "inner_gradient_evaluations"]))
         learned = slv.get_result()["result"]
         long_h = cfg["long_horizon"]
         opt = learned.optimizer
@@ -388,10 +418,11 @@ def run(out, quick=False, splits=("validation", "train"), reps=(0,),
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     frames = (pd.DataFrame(curves), pd.DataFrame(grads),
-              pd.DataFrame(horizon))
-    for name, df in zip(("curves", "gradients", "horizon"), frames):
+              pd.DataFrame(horizon), pd.DataFrame(summary))
+    for name, df in zip(("curves", "gradients", "horizon", "summary"),
+                        frames):
         df.to_csv(out / f"{name}.csv", index=False)
-    plot(*frames, out)
+    plot(*frames[:3], out, title=f"{solver_name} on {dataset_name}")
     return frames
 
 
@@ -483,7 +514,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "outputs"
-                                             / "neural_meta_training"))
+                                             / "meta_training"))
+    parser.add_argument("--solver-name", default="neural-optimizer")
+    parser.add_argument("--dataset-name", default="mlp")
     parser.add_argument("--splits", nargs="+",
                         default=["validation", "train"])
     parser.add_argument("--reps", type=int, nargs="+", default=[0],
@@ -503,7 +536,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     run(args.out, args.quick, tuple(args.splits), tuple(args.reps),
         args.meta_steps, _pairs(args.solver), _pairs(args.dataset),
-        args.every, args.grad_runs, args.eval_runs, args.long_horizon)
+        args.every, args.grad_runs, args.eval_runs, args.long_horizon,
+        solver_name=args.solver_name, dataset_name=args.dataset_name)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ def test_train_by_train_overfits_noisy_labels_and_validation_does_not(bench):
                         split="train", device="cpu", **SEGMENTS)
     _, tbv = run_solver(bench, obj, "neural-optimizer", STEPS,
                         split="validation", device="cpu", **SEGMENTS)
-    assert tbt["train_accuracy"] > 0.95        # it fits the noisy labels
+    # it fits the noisy labels: a network that learns the clean labels
+    # alone scores 1 - 0.2 * 9/10 = 0.82 on them; 0.9 is halfway to all
+    assert tbt["train_accuracy"] > 0.9
     assert tbv["value"] < tbt["value"]
     for metrics in (tbt, tbv):
         assert metrics["diverged_fraction"] == 0.0
@@ -95,21 +97,25 @@ def test_defaults_beat_the_untrained_start_in_every_seed(bench, repetition):
     solver = make_solver(bench, "neural-optimizer", repetition,
                          split="validation", device="cpu")
     solver.set_objective(**obj.get_objective())
-    solver.run(lambda: True)            # until max_meta_steps
+    solver.run(lambda: True)            # until the budget is spent
     result = solver.get_result()["result"]
     trained = obj.evaluate_result(result=result)
     untrained = evaluate(obj.test_tasks, SolverResult(
         solver.problem.optimizer, solver.theta0), obj.horizon)
-    assert result.meta_steps == solver.max_meta_steps
+    assert result.final and result.meta_steps > 0
     assert trained["value"] < untrained["value"]
-    # meta-validation's cost is counted
-    assert result.inner_gradient_evaluations > (
-        result.meta_steps * SMALL["horizon"] * 4)
+    # the budget holds, meta-validation's cost counted in it: 3 meta-train
+    # tasks and 1 meta-validation task (set apart) of whole runs
+    assert (result.meta_steps * SMALL["horizon"] * 3
+            < result.inner_gradient_evaluations <= solver.budget)
 
 
 def test_a_meta_trained_theta_runs_on_wider_and_deeper_networks(bench):
     """Meta-trained on one shape, evaluated on two others: 4x wider and
-    twice as deep, without error and better than its untrained start."""
+    twice as deep, without error; better than its untrained start on the
+    wider one. On the deeper one it is not, in 2 of 3 seeds
+    (docs/learned_optimizers.md, "The learned optimizers"): only finiteness is
+    claimed there."""
     obj = make_objective(bench, make_dataset(bench, "mlp", **SMALL))
     solver, _ = neural(bench, obj, "validation")
     result = solver.get_result()["result"]
@@ -121,4 +127,6 @@ def test_a_meta_trained_theta_runs_on_wider_and_deeper_networks(bench):
         untrained = evaluate(other.test_tasks, SolverResult(
             solver.problem.optimizer, solver.theta0), other.horizon)
         assert math.isfinite(trained["value"])
-        assert trained["value"] < untrained["value"]
+        assert trained["diverged_fraction"] == 0.0
+        if hidden == (64,):
+            assert trained["value"] < untrained["value"]

@@ -160,6 +160,50 @@ def test_a_theta_replaces_the_best_only_beyond_the_noise():
                     torch.tensor([1.0], dtype=torch.float64))
 
 
+class _Scripted:
+    """A selection whose scores for the k-th theta scored are given."""
+
+    cost = 0
+
+    def __init__(self, *scores):
+        self.scores_of = iter(torch.tensor(s, dtype=torch.float64)
+                              for s in scores)
+
+    def scores(self, theta):
+        return next(self.scores_of)
+
+
+def _select_over(*scores):
+    """The meta-step whose theta a trainer hands back when its k-th score
+    (start, then every meta-step) is ``scores[k]``."""
+    trainer = _trainer(None, select_every=1)
+    trainer.selection = _Scripted(*scores)
+    trainer.best = trainer.start = None
+    trainer.selected_at = None
+    trainer._select()
+    thetas = [trainer.theta.clone()]
+    for _ in scores[1:]:
+        trainer.step()
+        thetas.append(trainer.theta.clone())
+    (k,) = [i for i, t in enumerate(thetas)
+            if torch.equal(t, trainer.result().theta)]
+    return k
+
+
+def test_the_best_candidate_beyond_the_noise_is_handed_back():
+    start = [1.0, 1.0, 1.0, 1.0]
+    # only noise-level gains: the start stays
+    assert _select_over(start, [0.9, 1.1, 0.95, 1.04], [1.0] * 4) == 0
+    # a clear gain, then a clearer one: the lowest mean wins, although it
+    # beats the first candidate by less than the noise
+    assert _select_over(start, [0.8, 0.8, 0.8, 0.8],
+                        [0.7, 0.8, 0.75, 0.7]) == 2
+    # a lower mean that does not beat the start beyond the noise is no
+    # candidate
+    assert _select_over(start, [0.95, 0.95, 0.95, 0.95],
+                        [0.2, 1.5, 0.1, 1.6]) == 1
+
+
 def test_meta_validation_scores_every_task_and_run(bench):
     obj = small_mlp(bench)
     solver = make_solver(bench, "neural-optimizer", split="validation",

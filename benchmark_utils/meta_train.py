@@ -181,8 +181,9 @@ class MetaTrainer:
         candidate = (float(scores.mean()), self.theta.clone(), scores)
         if self.start is None:
             self.best = self.start = candidate
-        elif improves(scores, self.start[2]) and (
-                self.best is self.start or candidate[0] < self.best[0]):
+        # beating the start beyond the noise implies a lower mean than it
+        elif (improves(scores, self.start[2])
+              and candidate[0] < self.best[0]):
             self.best = candidate
 
     def step(self):

@@ -31,8 +31,11 @@ SHAPES = ((16,), (64,), (16, 16))
 
 
 def transfer(bench, meta_steps, seed):
-    """``{shape: (untrained, trained)}`` test cross-entropy for one seed
-    (benchopt repetition ``seed``)."""
+    """``{shape: (layout, untrained, trained)}``: the meta-test tasks'
+    parameter layout and the meta-test metrics
+    (:func:`~benchmark_utils.evaluation.evaluate`) of the untrained start
+    and of the result, for one seed (benchopt repetition ``seed``);
+    ``tests/test_neural_meta_training.py`` asserts on them."""
     obj = make_objective(bench, make_dataset(bench, "mlp", **SMALL), seed)
     solver, _ = run_solver(bench, obj, "neural-optimizer", meta_steps,
                            repetition=seed, split="validation",
@@ -43,9 +46,9 @@ def transfer(bench, meta_steps, seed):
     for hidden in SHAPES:
         other = make_objective(bench, make_dataset(
             bench, "mlp", **{**SMALL, "hidden": hidden}), seed)
-        out[hidden] = tuple(
-            evaluate(other.test_tasks, r, other.horizon)["value"]
-            for r in (start, result))
+        out[hidden] = (other.test_tasks.layout, *(
+            evaluate(other.test_tasks, r, other.horizon)
+            for r in (start, result)))
     return out
 
 
@@ -58,8 +61,8 @@ def main(argv=None):
     for seed in range(args.seeds):
         cells = transfer(bench, args.meta_steps, seed)
         print(f"seed {seed}: " + ", ".join(
-            f"{hidden}: {u:.3f} -> {t:.3f}"
-            for hidden, (u, t) in cells.items()), flush=True)
+            f"{hidden}: {u['value']:.3f} -> {t['value']:.3f}"
+            for hidden, (_, u, t) in cells.items()), flush=True)
 
 
 if __name__ == "__main__":

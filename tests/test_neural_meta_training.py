@@ -13,6 +13,7 @@ import pytest
 from benchmark_utils.evaluation import evaluate
 from benchmark_utils.meta_train import SolverResult
 from conftest import make_dataset, make_objective, make_solver, run_solver
+from scripts.shape_transfer import SMALL, transfer
 
 pytestmark = pytest.mark.slow
 
@@ -84,8 +85,7 @@ def test_step_size_solvers_run_on_mlp_tasks(bench, solver, params):
 
 # --- the solver's defaults (issue: meta-training must beat its start) ----
 
-SMALL = dict(n_samples=100, n_test=200, hidden=(16,), horizon=30,
-             n_train_tasks=4, n_test_tasks=4)
+# SMALL: the size scripts/shape_transfer.py measures
 
 
 @pytest.mark.parametrize("repetition", [0, 1, 2])
@@ -116,16 +116,10 @@ def test_a_meta_trained_theta_runs_on_wider_and_deeper_networks(bench):
     wider one. On the deeper one it is not, in 2 of 3 seeds
     (docs/learned_optimizers.md, "The learned optimizers"): only finiteness is
     claimed there."""
-    obj = make_objective(bench, make_dataset(bench, "mlp", **SMALL))
-    solver, _ = neural(bench, obj, "validation")
-    result = solver.get_result()["result"]
+    cells = transfer(bench, STEPS, seed=0)
     for hidden in ((64,), (16, 16)):
-        other = make_objective(bench, make_dataset(
-            bench, "mlp", **{**SMALL, "hidden": hidden}))
-        assert other.test_tasks.layout != obj.test_tasks.layout
-        trained = evaluate(other.test_tasks, result, other.horizon)
-        untrained = evaluate(other.test_tasks, SolverResult(
-            solver.problem.optimizer, solver.theta0), other.horizon)
+        layout, untrained, trained = cells[hidden]
+        assert layout != cells[SMALL["hidden"]][0]
         assert math.isfinite(trained["value"])
         assert trained["diverged_fraction"] == 0.0
         if hidden == (64,):

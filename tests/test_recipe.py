@@ -91,7 +91,7 @@ def test_auto_validation_is_chosen_by_capability():
     assert validation_tasks(plain, "auto").validation.q.shape[1] == 3
 
 
-def _trainer(budget, select_every=5):
+def _trainer(budget, select_every=5, selection=None):
     tasks = make_least_squares_tasks(4, 6, 5, 0.5, make_generator(2),
                                      held_out_gen=make_generator(3))
     train, val = set_apart(tasks)
@@ -103,7 +103,8 @@ def _trainer(budget, select_every=5):
     return MetaTrainer(
         problem, get_estimator("tbptt", meta_loss="final", truncation=4),
         make_meta_optimizer("adam", 0.05, optimizer),
-        optimizer.init_theta(), selection=MetaValidation(problem, val),
+        optimizer.init_theta(),
+        selection=selection or MetaValidation(problem, val),
         select_every=select_every, budget=budget)
 
 
@@ -176,11 +177,7 @@ class _Scripted:
 def _select_over(*scores):
     """The meta-step whose theta a trainer hands back when its k-th score
     (start, then every meta-step) is ``scores[k]``."""
-    trainer = _trainer(None, select_every=1)
-    trainer.selection = _Scripted(*scores)
-    trainer.best = trainer.start = None
-    trainer.selected_at = None
-    trainer._select()
+    trainer = _trainer(None, select_every=1, selection=_Scripted(*scores))
     thetas = [trainer.theta.clone()]
     for _ in scores[1:]:
         trainer.step()

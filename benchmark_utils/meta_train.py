@@ -30,7 +30,9 @@ tasks. Among the candidates, the lowest mean wins: asking each one to
 beat the last best by the noise too kept the first noisy candidate
 against later, better ones (Adafac on mlp, 5 repetitions: handed back
 above the start in 2). Its cost is counted in
-``inner_gradient_evaluations``.
+``inner_gradient_evaluations``. Every scored theta is kept in
+:attr:`MetaTrainer.scored` (``(meta_step, theta, scores)``), so that a
+study can judge the rule (``scripts/selection_rules.py``).
 
 Budget (optional, ``budget=``): the meta-training budget in inner-gradient
 evaluations, summed over tasks, selection included.
@@ -123,12 +125,12 @@ class MetaValidation:
         return float(self.scores(theta).mean())
 
 
-def improves(scores, best):
+def improves(scores, best, k=1.0):
     """Whether per-(run, task) ``scores`` beat ``best`` (same pairs) by
     more than the noise: the mean paired difference ``best - scores``
-    exceeds one standard error of those differences (with one pair: is
-    positive). A non-finite candidate never improves; any finite one
-    improves on a non-finite best."""
+    exceeds ``k`` (1) standard errors of those differences (with one
+    pair: is positive). A non-finite candidate never improves; any finite
+    one improves on a non-finite best."""
     if not bool(torch.isfinite(scores).all()):
         return False
     if not bool(torch.isfinite(best).all()):
@@ -136,7 +138,7 @@ def improves(scores, best):
     gain = best - scores
     if gain.numel() < 2:
         return bool(gain.mean() > 0)
-    return bool(gain.mean() > gain.std() / math.sqrt(gain.numel()))
+    return bool(gain.mean() > k * gain.std() / math.sqrt(gain.numel()))
 
 
 class MetaTrainer:
@@ -167,6 +169,7 @@ class MetaTrainer:
         self.last_step_cost = 0
         self.best = self.start = None
         self.selected_at = None
+        self.scored = []
         self._select()
 
     def _select(self):
@@ -179,6 +182,7 @@ class MetaTrainer:
         scores = self.selection.scores(self.theta)
         self.inner_gradient_evaluations += self.selection.cost
         candidate = (float(scores.mean()), self.theta.clone(), scores)
+        self.scored.append((self.meta_steps, candidate[1], scores))
         if self.start is None:
             self.best = self.start = candidate
         # beating the start beyond the noise implies a lower mean than it

@@ -18,12 +18,17 @@ class Solver(LearnedOptimizerSolver):
     train-by-train (``split="train"``: the meta-loss is the training loss).
     See docs/neural_meta_training.md for the measurements behind the
     recipe.
+
+    ``init``: ``"adam"`` (the default: the untrained optimizer is an
+    Adam-like one at the scale 1e-3) or ``"paper"`` (Metz et al.'s
+    initialisation and step ``0.001 d exp(0.001 m)``, as the paper's
+    Section 5 starts it; see :mod:`benchmark_utils.optimizers.neural`).
     """
 
     name = "neural-optimizer"
     parameters = learned_optimizer_parameters(
-        split=["train", "validation"], hidden=[32])
+        split=["train", "validation"], hidden=[32], init=["adam"])
     test_config = {"dataset": {"name": "mlp"}}
 
     def make_optimizer(self):
-        return NeuralOptimizer(self.hidden)
+        return NeuralOptimizer(self.hidden, start=self.init)

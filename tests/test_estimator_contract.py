@@ -34,12 +34,17 @@ def wishart():
 
 def small_noise(name, **options):
     """The estimator with a small perturbation where it has a scale (the
-    smoothing bias of ES-type estimators is O(sigma^2)) and few pairs."""
+    smoothing bias of ES-type estimators is O(sigma^2)), few pairs, and
+    random truncations where it draws them (8 + Exp(3) steps: they vary
+    within the horizons here, and overflow still reaches the loss)."""
     declared = ESTIMATORS[name].options
     if "sigma" in declared:
         options.setdefault("sigma", 1e-3)
     if "pairs" in declared:
         options.setdefault("pairs", 2)
+    if "truncation_exp" in declared:
+        options.setdefault("truncation", 8)
+        options.setdefault("truncation_exp", 3.0)
     return get_estimator(name, **options)
 
 
@@ -123,11 +128,13 @@ def test_matches_stable_where_it_applies(wishart, name):
 
 
 def _assert_in_expectation(name, problem, ref):
-    """The mean of 40 estimates at eta = 0.05 within 4 standard errors."""
+    """The mean of 40 estimates at eta = 0.05 within 4 standard errors
+    (and rounding: where the noise does not reach the estimate, such as
+    random truncations at T = 1, the 40 are the exact value)."""
     options = dict(seed=11)
     if "pairs" in ESTIMATORS[name].options:
         options["pairs"] = 4
     got = draws(small_noise(name, **options), problem, 0.05, 40)
     se = float(got.std()) / math.sqrt(len(got))
-    assert abs(float(got.mean()) - ref) < 4 * se
+    assert abs(float(got.mean()) - ref) < 4 * se + 1e-8 * abs(ref)
     assert se < 0.5 * abs(ref)               # the check has power

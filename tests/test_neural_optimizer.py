@@ -9,7 +9,12 @@ from benchmark_utils.evaluation import evaluate
 from benchmark_utils.meta_gradients import get_estimator
 from benchmark_utils.meta_objectives import MetaObjective, MetaProblem
 from benchmark_utils.meta_train import SolverResult
-from benchmark_utils.optimizers.neural import N_FEATURES, NeuralOptimizer
+from benchmark_utils.optimizers.coordinatewise import (
+    MAG_BOUND, PAPER_EXP, PAPER_STEP,
+)
+from benchmark_utils.optimizers.neural import (
+    N_FEATURES, N_ODD, STARTS, NeuralOptimizer,
+)
 from benchmark_utils.tasks import make_generator
 from benchmark_utils.unroll import unroll
 from test_mlp_tasks import small_tasks
@@ -180,6 +185,35 @@ def test_tbptt_final_uses_a_fresh_run_per_estimate():
     assert first.loss != second.loss
 
 
+def _segment_lengths(problem, theta, n, **options):
+    est = get_estimator("tbptt", **options)
+    run, lengths = est.init_state(problem, theta), []
+    for _ in range(n):
+        before = 0 if run.done else run.step
+        mg, run = est.estimate(problem, theta, run)
+        lengths.append(run.step - before)
+        assert mg.inner_gradient_evaluations == (
+            lengths[-1] * problem.tasks.n_tasks)
+    return lengths
+
+
+def test_tbptt_random_truncations_are_the_papers_and_repeat():
+    # truncation + floor(Exp(mean)) steps a segment (the run's end cuts
+    # the last one), the same for a seed, others for another seed
+    problem, theta = segment_problem(horizon=1000)
+    lengths = _segment_lengths(problem, theta, 60, truncation=2,
+                               truncation_exp=3.0, seed=1)
+    assert min(lengths) >= 2 and len(set(lengths)) > 3
+    # E floor(X) = 1 / (e^(1/3) - 1) = 2.53 for X ~ Exp(mean 3)
+    mean = sum(lengths) / len(lengths)
+    assert 2 + 2.53 - 1.0 < mean < 2 + 2.53 + 1.0
+    assert lengths == _segment_lengths(problem, theta, 60, truncation=2,
+                                       truncation_exp=3.0, seed=1)
+    assert lengths != _segment_lengths(problem, theta, 60, truncation=2,
+                                       truncation_exp=3.0, seed=2)
+    assert set(_segment_lengths(problem, theta, 5, truncation=4)) == {4}
+
+
 def test_tbptt_rejects_an_unknown_meta_loss():
     with pytest.raises(ValueError, match="meta_loss"):
         get_estimator("tbptt", meta_loss="mean")
@@ -204,6 +238,56 @@ def test_step_features_stop_at_the_meta_training_horizon():
         NeuralOptimizer(horizon=0)
 
 
+def test_paper_start_is_metz_et_al_step():
+    """init="paper": the step is 0.001 d exp(0.001 m) (the exponent
+    bounded by S tanh(. / S), S = 10, as every learned optimizer's), (d, m)
+    the outputs of the plain network W2 relu(W1 x + b1) + b2, made odd in
+    the odd features (d) and even (m), at any theta; the start draws both
+    layers N(0, 1 / fan_in), and its first steps are at the scale 1e-3."""
+    tasks = small_tasks(n_tasks=2, hidden=(6,), dtype=torch.float64)
+    opt = NeuralOptimizer(start="paper").for_layout(tasks.layout)
+    start = opt.init_theta(make_generator(3), torch.float64)
+    p = opt.unpack(start)
+    assert float(p["skip"].abs().max()) == 0.0
+    assert float(p["W2"].std()) == pytest.approx(32 ** -0.5, rel=0.25)
+    for theta in (start, _random_theta(opt)):
+        p = opt.unpack(theta)
+        w, state = tasks.w0, opt.init(tasks.w0)
+        g = tasks.inner_grad(w, 0)
+        coords, time, _ = opt.features(w, g, state)
+        flip = coords.clone()
+        flip[..., :N_ODD] *= -1
+        n = coords.shape[-1]
+
+        def net(x):
+            hidden = torch.relu(x @ p["W1"][:n] + p["b1"]
+                                + time @ p["W1"][n:])
+            return hidden @ p["W2"] + p["b2"]
+
+        d = (net(coords)[..., 0] - net(flip)[..., 0]) / 2
+        m = (net(coords)[..., 1] + net(flip)[..., 1]) / 2
+        bounded = MAG_BOUND * torch.tanh(PAPER_EXP * m / MAG_BOUND)
+        expected = w - PAPER_STEP * d * torch.exp(bounded)
+        new, _ = opt.update(w, g, state, theta)
+        torch.testing.assert_close(new, expected, rtol=1e-10, atol=1e-14)
+    step = (opt.update(w, g, state, start)[0] - w).abs()
+    assert 1e-5 < float(step.max()) < 1e-2
+
+
+def test_paper_start_leaves_the_linear_path_and_log_lr_alone():
+    # parts the paper's step does not use get no meta-gradient
+    tasks = small_tasks(n_tasks=2, hidden=(6,))
+    opt = NeuralOptimizer(start="paper").for_layout(tasks.layout)
+    theta = _random_theta(opt).requires_grad_(True)
+    with torch.enable_grad():
+        w = unroll(tasks, opt, theta, 3)
+        (grad,) = torch.autograd.grad(tasks.loss("train")(w).sum(), theta)
+    parts = opt.unpack(grad)
+    assert float(parts["skip"].abs().max()) == 0.0
+    assert float(parts["log_lr"].abs().max()) == 0.0
+    assert float(parts["W1"].abs().max()) > 0.0
+
+
 def _random_theta(opt, seed=4):
     theta = opt.init_theta(make_generator(seed), torch.float64)
     noise = torch.randn(theta.shape, generator=make_generator(seed + 1),
@@ -211,11 +295,12 @@ def _random_theta(opt, seed=4):
     return theta + 0.3 * noise
 
 
-def test_update_is_sign_equivariant_for_any_theta():
+@pytest.mark.parametrize("start", STARTS)
+def test_update_is_sign_equivariant_for_any_theta(start):
     # on f(-w) from -w0 (gradients negated), the optimizer takes exactly
     # the opposite steps, whatever theta
     tasks = small_tasks(n_tasks=2, hidden=(6,))
-    opt = NeuralOptimizer().for_layout(tasks.layout)
+    opt = NeuralOptimizer(start=start).for_layout(tasks.layout)
     theta = _random_theta(opt)
     w, w_flip = tasks.w0, -tasks.w0
     state, state_flip = opt.init(w), opt.init(w_flip)
@@ -227,11 +312,12 @@ def test_update_is_sign_equivariant_for_any_theta():
     assert not torch.allclose(w, tasks.w0)
 
 
-def test_update_has_no_drift():
+@pytest.mark.parametrize("start", STARTS)
+def test_update_has_no_drift(start):
     # a zero gradient history at w = 0 gives a zero update: no part of the
     # step is independent of the gradient's sign
     tasks = small_tasks(n_tasks=2, hidden=(6,))
-    opt = NeuralOptimizer().for_layout(tasks.layout)
+    opt = NeuralOptimizer(start=start).for_layout(tasks.layout)
     theta = _random_theta(opt)
     w = torch.zeros_like(tasks.w0)
     new, _ = opt.update(w, torch.zeros_like(w), opt.init(w), theta)

@@ -184,6 +184,13 @@ def _select_over(*scores):
         thetas.append(trainer.theta.clone())
     (k,) = [i for i, t in enumerate(thetas)
             if torch.equal(t, trainer.result().theta)]
+    # scripts/selection_rules.py judges the rule by replaying it on the
+    # scored thetas: at k = 1 it hands back what the trainer did, and an
+    # infinite threshold keeps the start
+    from scripts.selection_rules import replay
+    assert [step for step, _, _ in trainer.scored] == list(range(len(scores)))
+    assert replay(trainer.scored, 1.0) == k
+    assert replay(trainer.scored, math.inf) == 0
     return k
 
 

@@ -28,6 +28,15 @@ held-out loss: train-by-validation). Two meta-losses (option
   backprop through the whole run, unbiased for the expected final loss
   over initialisations and mini-batch orders, with memory linear in T.
 
+``truncation_exp`` (None: every segment is ``truncation`` steps): the
+paper's random unroll lengths (Metz et al. 2019: ``50 + Exp(100)``):
+each segment is ``truncation + floor(X)`` steps, ``X`` exponential with
+mean ``truncation_exp``, drawn from a generator seeded by ``seed`` and
+the segment's place (the run's number and its first step), so that the
+state stays the run and a seeded meta-training repeats. The run's length
+stays the tasks' horizon (the paper's runs of ``10 + Exp(30)`` such
+unrolls, thousands of steps, are beyond these tasks' horizons).
+
 ``first_order=True`` (the paper's setting) treats each inner gradient as
 an input, not as a function of theta (no second derivatives); it is
 cheaper but, for the normalised updates of a learned optimizer, can point
@@ -45,9 +54,12 @@ import torch
 
 from ..meta_objectives import MetaGradient
 from ..unroll import PersistentUnroll
-from ..validation import check_bool, check_choice, check_int
+from ..tasks import make_generator
+from ..validation import (
+    check_bool, check_choice, check_int, check_optional_positive,
+)
 from .base import Estimator, Option
-from .common import segment_loss
+from .common import check_seed, segment_loss
 
 
 META_LOSSES = ("average", "final")
@@ -57,6 +69,7 @@ DEFAULT_TRUNCATION = 20
 class TBPTT(Estimator):
     name = "tbptt"
     target = "biased"
+    stochastic = True           # with ``truncation_exp`` only
     options = {
         "truncation": Option(None, check_int, "segment length (None: "
                              "20 for 'average', the horizon for 'final')"),
@@ -65,22 +78,38 @@ class TBPTT(Estimator):
         "meta_loss": Option("average", lambda name, value: check_choice(
             name, value, META_LOSSES), "'average' over segments or "
             "'final' loss of whole runs"),
+        "truncation_exp": Option(None, check_optional_positive,
+                                 "mean of the exponential added to each "
+                                 "segment's truncation (None: none)"),
+        "seed": Option(0, check_seed, "seed of the random truncations"),
     }
 
     def init_state(self, problem, theta):
         return PersistentUnroll(problem.tasks, problem.optimizer,
                                 problem.horizon)
 
-    def window(self):
+    def window(self, run=None):
         """The truncation (None: ``DEFAULT_TRUNCATION`` for "average", the
-        whole run for "final")."""
+        whole run for "final"), plus, with ``truncation_exp``, the random
+        part of the segment that ``run`` starts next."""
         if self.truncation is not None:
-            return self.truncation
-        return DEFAULT_TRUNCATION if self.meta_loss == "average" else math.inf
+            base = self.truncation
+        else:
+            base = (DEFAULT_TRUNCATION if self.meta_loss == "average"
+                    else math.inf)
+        if self.truncation_exp is None or run is None:
+            return base
+        # seeded by the segment's place: the same segment, the same length
+        runs, step = (run.runs + 1, 0) if run.done else (run.runs, run.step)
+        gen = make_generator((self.seed * 1_000_003 + runs) * 1_000_003
+                             + step)
+        x = torch.empty(1, dtype=torch.float64).exponential_(
+            1.0 / self.truncation_exp, generator=gen)
+        return base + math.floor(float(x))
 
     def estimate(self, problem, theta, run):
         theta_ = theta.detach().requires_grad_(True)
-        length = min(self.window(), problem.horizon)
+        length = min(self.window(run), problem.horizon)
         step_loss = segment_loss(problem.objective)
         if self.meta_loss == "average":
             steps = length if run.done else min(length,

@@ -19,7 +19,8 @@
 - :func:`mlp_step` and :func:`head_parts`: the per-coordinate MLP of
   Metz et al. (2019) that turns features into a step, ``direction *
   exp(S tanh(magnitude / S))`` scaled by ``exp(log_lr)``, optionally
-  sign-equivariant.
+  sign-equivariant; with ``paper=True``, Metz et al.'s own step
+  ``0.001 d exp(0.001 m)`` (:func:`paper_init` starts it as they do).
 """
 
 from functools import lru_cache
@@ -102,6 +103,8 @@ def per_tensor_scale(raw, segments):
 
 MLP_SCALE = 0.1         # the hidden layer's outputs start small
 MAG_BOUND = 10.0        # |exponent of the step's magnitude| <= 10
+PAPER_STEP = 1e-3       # Metz et al.'s step: PAPER_STEP d exp(PAPER_EXP m)
+PAPER_EXP = 1e-3
 
 
 def head_parts(n_features, n_time, hidden):
@@ -134,7 +137,23 @@ def head_init(gen, adam_feature, init_lr):
     return draw
 
 
-def mlp_step(coords, time, p, n_odd=None):
+def paper_init(gen):
+    """``draw(name, shape)`` of :meth:`ThetaLayout.init` for the parts of
+    :func:`head_parts` as Metz et al. (2019) start their optimizer (the
+    paper's Section 5): both layers ``N(0, 1 / fan_in)`` (seeded by
+    ``gen``), the biases 0; the linear path 0 and ``log_lr = log
+    PAPER_STEP``, parts that :func:`mlp_step` with ``paper=True`` does not
+    use (their meta-gradient is 0: they keep these values)."""
+    def draw(name, shape):
+        if name in ("W1", "W2"):
+            return torch.randn(shape, generator=gen) / math.sqrt(shape[0])
+        if name == "log_lr":
+            return torch.full(shape, math.log(PAPER_STEP))
+        return torch.zeros(shape)
+    return draw
+
+
+def mlp_step(coords, time, p, n_odd=None, paper=False):
     """The step (B, D) of the per-coordinate MLP with parts ``p``
     (:func:`head_parts`) at features ``coords`` (B, D, F) and step-number
     features ``time`` (S,), shared by all coordinates (they enter as
@@ -150,24 +169,37 @@ def mlp_step(coords, time, p, n_odd=None):
     changes sign with the gradient and no drift (a step that does not) can
     be learned; the linear path then reaches ``d`` from the odd features
     only and ``s`` from the even ones (and the step features) only.
+
+    ``paper=True``: Metz et al.'s parametrisation, the network's outputs
+    unscaled and no linear path, ``(d, m) = W2 relu(W1 x + b1) + b2``, and
+    ``step = PAPER_STEP * d * exp(PAPER_EXP * m)`` (the exponent bounded
+    as above, which it only reaches for ``|m| > 1000``): a step that
+    starts at the scale of 1e-3 whatever theta's start, and whose size the
+    network can barely change through ``m``.
     """
     n = coords.shape[-1]
     W1, W2, b2, skip = p["W1"], p["W2"], p["b2"], p["skip"]
     bias = p["b1"] + time @ W1[n:]
+    mult = 1.0 if paper else MLP_SCALE
     if n_odd is None:
         hidden = torch.relu(coords @ W1[:n] + bias)
-        out = (MLP_SCALE * (hidden @ W2 + b2) + coords @ skip[:n]
-               + time @ skip[n:])
+        out = mult * (hidden @ W2 + b2)
+        if not paper:
+            out = out + coords @ skip[:n] + time @ skip[n:]
         direction, magnitude = out[..., 0], out[..., 1]
     else:
         odd, even = coords[..., :n_odd], coords[..., n_odd:]
         a = odd @ W1[:n_odd]
         c = even @ W1[n_odd:n] + bias
         plus, minus = torch.relu(c + a), torch.relu(c - a)
-        direction = (MLP_SCALE * 0.5 * ((plus - minus) @ W2[:, 0])
-                     + odd @ skip[:n_odd, 0])
-        magnitude = (MLP_SCALE * (0.5 * ((plus + minus) @ W2[:, 1])
-                                  + b2[1])
-                     + even @ skip[n_odd:n, 1] + time @ skip[n:, 1])
+        direction = mult * 0.5 * ((plus - minus) @ W2[:, 0])
+        magnitude = mult * (0.5 * ((plus + minus) @ W2[:, 1]) + b2[1])
+        if not paper:
+            direction = direction + odd @ skip[:n_odd, 0]
+            magnitude = (magnitude + even @ skip[n_odd:n, 1]
+                         + time @ skip[n:, 1])
+    if paper:
+        return PAPER_STEP * direction * torch.exp(
+            MAG_BOUND * torch.tanh(PAPER_EXP * magnitude / MAG_BOUND))
     scale = torch.exp(MAG_BOUND * torch.tanh(magnitude / MAG_BOUND))
     return torch.exp(p["log_lr"]) * direction * scale

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.slow
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("reproduction")
     env = dict(os.environ, BENCHOPT_RAISE_ON_ERROR="true")
-    # a guard against a hang, not a speed test: the quick run took 12.5
-    # min beside a second job on 2 cores (paper_mlp 686 s of it), and a
-    # busier machine must not fail it for time alone
+    # a guard against a hang, not a speed test: the quick run took 12
+    # min on 2 quiet cores and 12.4 beside a second job (paper_mlp 667 s
+    # and 686 s of it), and a busier machine must not fail it for time
     proc = subprocess.run(
         [sys.executable, "-m", "reproduce", "--quick", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, env=env, timeout=3600,

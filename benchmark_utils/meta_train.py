@@ -135,10 +135,24 @@ def improves(scores, best, k=1.0):
         return False
     if not bool(torch.isfinite(best).all()):
         return True
+    if scores.numel() < 2:
+        return bool((best - scores).mean() > 0)
+    return paired_z(scores, best) > k
+
+
+def paired_z(scores, best):
+    """The mean paired gain ``best - scores`` in standard errors of those
+    gains (+-inf where they are all equal and nonzero, NaN where all 0)."""
     gain = best - scores
-    if gain.numel() < 2:
-        return bool(gain.mean() > 0)
-    return bool(gain.mean() > k * gain.std() / math.sqrt(gain.numel()))
+    return float(gain.mean() / (gain.std() / math.sqrt(gain.numel())))
+
+
+def replaces(scores, start, best_mean, k=1.0):
+    """The selection's rule: a theta with per-pair ``scores`` replaces the
+    best so far (mean ``best_mean``) if it beats the ``start``'s scores
+    beyond the noise (:func:`improves`, threshold ``k``) and its mean is
+    lower."""
+    return improves(scores, start, k) and float(scores.mean()) < best_mean
 
 
 class MetaTrainer:
@@ -186,8 +200,7 @@ class MetaTrainer:
         if self.start is None:
             self.best = self.start = candidate
         # beating the start beyond the noise implies a lower mean than it
-        elif (improves(scores, self.start[2])
-              and candidate[0] < self.best[0]):
+        elif replaces(scores, self.start[2], self.best[0]):
             self.best = candidate
 
     def step(self):

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from scipy import stats  # noqa: E402
 
-from benchmark_utils.meta_train import improves  # noqa: E402
+from benchmark_utils.meta_train import paired_z, replaces  # noqa: E402
 from studies.meta_training import setup  # noqa: E402
 
 SOLVERS = ["neural-optimizer:split=validation", "adafac-optimizer",
@@ -48,19 +48,21 @@ def rules(n):
 
 
 def replay(scored, k):
-    """The index in ``scored`` that the selection with threshold ``k``
+    """The index in ``scored`` that the selection
+    (:func:`~benchmark_utils.meta_train.replaces`) with threshold ``k``
     hands back."""
     start, best = scored[0][2], 0
     for i, (_, _, scores) in enumerate(scored[1:], 1):
-        if (improves(scores, start, k)
-                and float(scores.mean()) < float(scored[best][2].mean())):
+        if replaces(scores, start, float(scored[best][2].mean()), k):
             best = i
     return best
 
 
 def one_run(bench, dataset, spec, rep):
-    """``[(meta_step, z, meta-test loss)]`` of every scored theta, the
-    per-pair scores and the index the solver handed back."""
+    """``(rows, scored)``: ``[(meta_step, z, meta-test loss)]`` of every
+    scored theta (``z``: its paired gain over the start on
+    meta-validation, in standard errors) and the trainer's
+    :attr:`~benchmark_utils.meta_train.MetaTrainer.scored`."""
     name, _, kv = spec.partition(":")
     params = dict(p.split("=", 1) for p in kv.split(";") if p)
     objective, solver, _ = setup(bench, {}, {**params, "device": "cpu"},
@@ -71,9 +73,7 @@ def one_run(bench, dataset, spec, rep):
     rows = []
     for step, theta, scores in trainer.scored:
         test = objective.evaluate_result(replace(base, theta=theta))["value"]
-        gain = trainer.scored[0][2] - scores
-        z = float(gain.mean() / (gain.std() / gain.numel() ** 0.5 + 1e-300))
-        rows.append((step, z, test))
+        rows.append((step, paired_z(scores, trainer.scored[0][2]), test))
     return rows, trainer.scored
 
 

@@ -52,12 +52,17 @@ def probe(code=_PROBE, **env):
 @glibc
 def test_freed_tensors_are_reused_instead_of_faulted_in_again():
     """10 evaluation steps of the neural optimizer on 4 digits MLP tasks
-    (its per-coordinate tensors: 4.5 MB each): measured 71,867 page
-    faults with glibc's defaults, 3,512 with the memory kept."""
+    (its per-coordinate tensors: 4.5 MB each, 1,100 pages): with the
+    memory kept, 200 to 6,300 page faults in all (measured over a dozen
+    probes, idle and loaded); with glibc's defaults 63,000 to 87,000, and
+    28,861 once (a run of the suite right after 14 GB had been freed: the
+    count with glibc's defaults depends on the machine's state, so the
+    test bounds each count, not their ratio). Under 10,000 is fewer pages
+    than 10 steps of a fresh tensor per step would fault in."""
     kept, default = probe(), probe(BENCHMARK_KEEP_FREED_MEMORY="0")
     assert kept["kept"] is True and default["kept"] is False
     assert default["page_faults"] > 20_000
-    assert kept["page_faults"] < default["page_faults"] / 5
+    assert kept["page_faults"] < 10_000
 
 
 _IMPORT = """

@@ -1,6 +1,7 @@
-"""``python -m reproduce [--quick] [--out DIR] [--report-only]``.
+"""``python -m reproduce [--quick] [--out DIR] [--jobs N] [--report-only]``.
 
-Runs every study of :mod:`reproduce.studies` through ``benchopt run``,
+Runs every study of :mod:`reproduce.studies` through ``benchopt run``
+(``--jobs`` runs side by side; default 2, 1 on a one-core machine),
 computes the library curves (:mod:`reproduce.theory`), then draws the
 figures and writes ``DIR/REPRODUCTION.md``. On a terminal a progress bar
 says which study runs, how far the whole is and the time left (estimated
@@ -18,7 +19,7 @@ import time
 from .figures import draw_all
 from .progress import Progress
 from .report import write_report
-from .studies import STUDIES, run_study
+from .studies import STUDIES, default_jobs, run_study
 from .theory import write_theory
 from .verdicts import all_verdicts, load_results
 
@@ -45,9 +46,14 @@ def main(argv=None):
                         help="small sizes (a few minutes): directions only")
     parser.add_argument("--out", default="outputs/reproduction",
                         help="output folder (default: %(default)s)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help="benchopt runs side by side (default: "
+                             "%(default)s)")
     parser.add_argument("--report-only", action="store_true",
                         help="only redraw figures and report from DIR")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     out = Path(args.out)
     results = out / "results"
     results.mkdir(parents=True, exist_ok=True)
@@ -65,7 +71,8 @@ def main(argv=None):
             for study in STUDIES:
                 with bar.step(study.name, before.get(study.name)):
                     start = time.perf_counter()
-                    run_study(study, out, args.quick, log=bar.write)
+                    run_study(study, out, args.quick, log=bar.write,
+                              jobs=args.jobs)
                     timings[study.name] = time.perf_counter() - start
         (out / "timings.json").write_text(json.dumps(
             dict(quick=args.quick, seconds=timings), indent=1))

@@ -19,9 +19,10 @@ pytestmark = pytest.mark.slow
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("reproduction")
     env = dict(os.environ, BENCHOPT_RAISE_ON_ERROR="true")
-    # a guard against a hang, not a speed test: the quick run took 12
-    # min on 2 quiet cores and 12.4 beside a second job (paper_mlp 667 s
-    # and 686 s of it), and a busier machine must not fail it for time
+    # a guard against a hang, not a speed test: the quick run took 7.5
+    # min on 2 quiet cores and 8.4 inside the suite (paper_mlp 374 and
+    # 419 s of it, 2 runs side by side), and a busier machine must not
+    # fail it for time
     proc = subprocess.run(
         [sys.executable, "-m", "reproduce", "--quick", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, env=env, timeout=3600,
@@ -32,16 +33,7 @@ def quick(tmp_path_factory):
 
 # claims that do not hold yet, and why: each must still fail (when one
 # starts to hold, this test says so, and it leaves this list)
-KNOWN_OPEN = {
-    # with the paper's recipe (the loss averaged over the unroll, half of
-    # the samples validating), over 3 seeds at n = 200 the train-by-
-    # validation neural optimizer ends above its untrained start in every
-    # seed and TbT - TbV has an interval that holds 0; with 20% label noise
-    # TbT overfits clearly but TbV's gain on its start is within the
-    # seeds' noise (README, docs/neural_meta_training.md)
-    "8a": "TbV above its untrained start; TbT - TbV interval holds 0",
-    "8b": "TbV's gain on its untrained start: interval holds 0",
-}
+KNOWN_OPEN = {}
 
 
 def test_every_verdict_holds_at_the_quick_size(quick):

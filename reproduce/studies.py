@@ -143,8 +143,8 @@ def run_study(study, out, quick, log=print, jobs=1):
     up to ``jobs`` runs side by side (benchopt's ``-j``, see
     :meth:`Study.jobs`; each run is seeded by its repetition, so the
     results do not depend on it); with more than one, each run gets one
-    thread (``OMP_NUM_THREADS=1`` unless it is
-    set), so that the runs do not share the cores twice over.
+    thread (``OMP_NUM_THREADS=1`` unless it is set), so that the runs do
+    not share the cores twice over.
     """
     configs, results = Path(out) / "configs", Path(out) / "results"
     configs.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,11 @@ def test_jobs_below_one_is_refused_naming_the_option(jobs, tmp_path, capsys):
     assert not (tmp_path / "timings.json").exists()
 
 
+def _study(name):
+    (study,) = [s for s in studies.STUDIES if s.name == name]
+    return study
+
+
 def _command(monkeypatch, tmp_path, name, quick, jobs):
     """The command and environment ``run_study`` hands to benchopt."""
     seen = {}
@@ -29,8 +34,7 @@ def _command(monkeypatch, tmp_path, name, quick, jobs):
 
     monkeypatch.setattr(studies.subprocess, "run", fake_run)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    (study,) = [s for s in studies.STUDIES if s.name == name]
-    studies.run_study(study, tmp_path, quick=quick, log=lambda *a: None,
+    studies.run_study(_study(name), tmp_path, quick=quick, log=lambda *a: None,
                       jobs=jobs)
     command, env = seen["command"], seen["env"]
     assert env["BENCHOPT_RAISE_ON_ERROR"] == "true"
@@ -60,10 +64,9 @@ def test_default_jobs_fit_the_machine(monkeypatch):
 def test_full_config_meta_trains_with_the_papers_recipe():
     """configs/paper_mlp.yml (the full size) and its quick variant
     meta-train the neural optimizer with the same recipe."""
-    import yaml
-    config = yaml.safe_load((studies.ROOT / "configs/paper_mlp.yml")
-                            .read_text())
-    (neural,) = [s["neural-optimizer"] for s in config["solver"]
-                 if isinstance(s, dict) and "neural-optimizer" in s]
-    for key, value in studies.PAPER_MLP_RECIPE.items():
-        assert neural[key] == value, key
+    for quick in (False, True):
+        config = studies.study_config(_study("paper_mlp"), quick)
+        (neural,) = [s["neural-optimizer"] for s in config["solver"]
+                     if isinstance(s, dict) and "neural-optimizer" in s]
+        for key, value in studies.PAPER_MLP_RECIPE.items():
+            assert neural[key] == value, (quick, key)

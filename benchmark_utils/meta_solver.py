@@ -24,9 +24,11 @@ benchopt's budget (``--timeout``, ``--max-runs``) ends the run.
 Parameters read here when the solver declares them: ``meta_optimizer`` (see
 :mod:`benchmark_utils.meta_optimizers`; required), ``meta_lr`` (None = the
 meta-optimizer's default), ``max_meta_steps`` (None = no limit),
-``budget`` (None = no limit; an integer: the meta-training budget in
-inner-gradient evaluations summed over tasks, selection included; the run
-stops before the next meta-step and its score would pass it),
+``budget`` (the meta-training budget, selection included; the run stops
+before the next meta-step and its score would pass it; see
+:func:`check_budget`: None = no limit, an integer = inner-gradient
+evaluations summed over tasks, ``"<k> runs"`` = the cost of ``k`` whole
+runs of every meta-train task),
 ``select_every`` (None = never: the result is the last theta; k: the best
 theta on meta-validation tasks set apart from the meta-train tasks
 (:func:`set_apart`; fresh runs of the meta-train tasks where none can
@@ -124,6 +126,44 @@ def check_compile(value):
             "parameter 'compile' must be one of True, False, 'auto', got "
             f"{value!r}")
     return value
+
+
+#: the unit of a budget given in runs: ``"<k> runs"``
+RUNS = "runs"
+
+
+def check_budget(budget):
+    """``budget``: None (no limit), an integer >= 1 (inner-gradient
+    evaluations summed over tasks, selection included) or ``"<k> runs"``
+    with ``k`` an integer >= 1 (``k`` whole runs of every meta-train task,
+    see :func:`budget_evaluations`); ValueError naming the parameter
+    otherwise. Returns ``(k, "runs")`` or ``(n, None)`` (None for None)."""
+    if budget is None:
+        return None
+    if isinstance(budget, str):
+        count, _, unit = budget.strip().partition(" ")
+        if unit.strip() == RUNS and count.isdigit() and int(count) >= 1:
+            return int(count), RUNS
+        raise ValueError(
+            f"parameter 'budget' must be None, an integer >= 1 (inner-"
+            f"gradient evaluations) or '<k> runs' with k an integer >= 1, "
+            f"got {budget!r}")
+    return check_int("budget", budget), None
+
+
+def budget_evaluations(budget, run_cost):
+    """The budget in inner-gradient evaluations (None: no limit): an
+    integer as it is; ``"<k> runs"`` is ``k * run_cost``, ``run_cost`` what
+    one whole run of every meta-train task handed to the solver costs
+    (``horizon * n_tasks``, meta-validation tasks set apart included), so
+    that a budget in runs buys as much meta-training, relative to a
+    training run, on a family whose gradients are cheap as on one whose
+    gradients are dear."""
+    checked = check_budget(budget)
+    if checked is None:
+        return None
+    count, unit = checked
+    return count * run_cost if unit == RUNS else count
 
 
 def should_compile(value, device):
@@ -241,9 +281,10 @@ class MetaLearningSolver(BaseSolver):
                              optimizer.init_theta())
         make_meta_optimizer(self.meta_optimizer, self.meta_lr, optimizer)
         estimator = get_estimator(setup.gradient, **setup.options)
-        for key in ("max_meta_steps", "select_every", "budget"):
+        for key in ("max_meta_steps", "select_every"):
             if getattr(self, key, None) is not None:
                 check_int(key, getattr(self, key))
+        check_budget(getattr(self, "budget", None))
         check_device(getattr(self, "device", "auto"))
         check_compile(getattr(self, "compile", False))
         return setup, optimizer, estimator
@@ -267,6 +308,8 @@ class MetaLearningSolver(BaseSolver):
         optimizer = optimizer.for_horizon(horizon)
         if should_compile(getattr(self, "compile", False), device):
             optimizer = compiled(optimizer)
+        # the unit of a budget in runs: every task handed over, one run
+        self.run_cost = horizon * tasks.n_tasks
         # a solver that selects its theta scores it on tasks set apart
         metaval = None
         if getattr(self, "select_every", None) is not None:
@@ -311,7 +354,9 @@ class MetaLearningSolver(BaseSolver):
             self.problem, get_estimator(gradient, **options),
             make_meta_optimizer(self.meta_optimizer, self.meta_lr,
                                 self.problem.optimizer),
-            self.theta0, budget=getattr(self, "budget", None),
+            self.theta0,
+            budget=budget_evaluations(getattr(self, "budget", None),
+                                      self.run_cost),
             **self.selection(),
         )
         steps = getattr(self, "max_meta_steps", None)
@@ -350,11 +395,13 @@ class MetaLearningSolver(BaseSolver):
                                    final=getattr(self, "finished", False)))
 
 
-#: the meta-training budget of every learned optimizer, in inner-gradient
-#: evaluations summed over tasks, selection included (on the mlp defaults:
-#: 22 meta-steps of whole runs of the 6 meta-train tasks, and 6 scores on
-#: the 2 meta-validation tasks)
-DEFAULT_BUDGET = 16000
+#: the meta-training budget of every learned optimizer: as many
+#: inner-gradient evaluations as 20 whole runs of every meta-train task
+#: (selection included). On the mlp defaults (8 tasks, T = 100) and the
+#: least-squares ones (20 tasks, T = 40) that is 16,000: 22 meta-steps of
+#: whole runs of the 6 meta-train tasks and 6 scores on the 2
+#: meta-validation tasks on mlp; on conv (4 tasks, T = 60) 4,800
+DEFAULT_BUDGET = "20 runs"
 
 
 def learned_optimizer_parameters(**overrides):
@@ -376,10 +423,11 @@ def learned_optimizer_parameters(**overrides):
     - selection: the best theta by meta-validation tasks set apart from
       the meta-train tasks, scored every ``select_every`` (5) meta-steps,
       at the start and at the end (its cost counted);
-    - the budget: ``budget`` inner-gradient evaluations summed over tasks,
-      selection included (:data:`DEFAULT_BUDGET`, the same for every
-      learned optimizer), or ``max_meta_steps`` meta-steps if that comes
-      first (None: no limit);
+    - the budget: ``budget`` (:data:`DEFAULT_BUDGET`, the same for every
+      learned optimizer: the inner-gradient evaluations of 20 whole runs
+      of every meta-train task, selection included; an integer gives the
+      evaluations themselves, see :func:`check_budget`), or
+      ``max_meta_steps`` meta-steps if that comes first (None: no limit);
     - the ``device`` and ``compile``.
     """
     parameters = {

@@ -92,16 +92,23 @@ def _context(objective, dataset, solver, repetition):
                                  repetition=repetition, base_seed=0)
 
 
-def setup(bench, dataset_params, solver_params, repetition,
-          solver_name="neural-optimizer", dataset_name="mlp"):
-    """``(objective, solver, meta-validation tasks)`` seeded as repetition
-    ``repetition`` of ``benchopt run`` (base seed 0)."""
-    from benchmark_utils.meta_solver import validation_tasks
+def seeded_objective(bench, dataset_name, dataset_params, repetition):
+    """``(objective, dataset)``: the benchmark's objective with the data of
+    ``dataset_name`` (``dataset_params`` over its defaults), seeded as
+    repetition ``repetition`` of ``benchopt run`` (base seed 0)."""
     dataset = _component(bench.get_datasets(), dataset_name).get_instance(
         **dataset_params)
     objective = bench.get_benchmark_objective().get_instance()
     _context(objective, dataset, "solver", repetition)
     objective.set_data(**dataset.get_data())
+    return objective, dataset
+
+
+def seeded_solver(bench, objective, dataset, solver_name, solver_params,
+                  repetition):
+    """Solver ``solver_name`` (``solver_params`` over its defaults), set on
+    ``objective`` as repetition ``repetition`` of ``benchopt run`` would
+    (ValueError with the reason where it skips the setting)."""
     solver = _component(bench.get_solvers(),
                         solver_name).get_instance(**solver_params)
     _context(objective, dataset, solver, repetition)
@@ -109,6 +116,18 @@ def setup(bench, dataset_params, solver_params, repetition,
     if skip:
         raise ValueError(f"the solver skips this setting: {reason}")
     solver.set_objective(**objective.get_objective())
+    return solver
+
+
+def setup(bench, dataset_params, solver_params, repetition,
+          solver_name="neural-optimizer", dataset_name="mlp"):
+    """``(objective, solver, meta-validation tasks)`` seeded as repetition
+    ``repetition`` of ``benchopt run`` (base seed 0)."""
+    from benchmark_utils.meta_solver import validation_tasks
+    objective, dataset = seeded_objective(bench, dataset_name,
+                                          dataset_params, repetition)
+    solver = seeded_solver(bench, objective, dataset, solver_name,
+                           solver_params, repetition)
     # meta-validation tasks: the family drawn with another seed
     _context(objective, dataset, solver, 1000 + repetition)
     dataset._data = None
@@ -356,6 +375,7 @@ def run(out, quick=False, splits=("validation", "train"), reps=(0,),
     run."""
     import pandas as pd
     from benchopt.benchmark import Benchmark
+    from benchmark_utils.meta_solver import budget_evaluations
 
     torch.set_num_threads(min(2, torch.get_num_threads()))
     cfg = dict(QUICK if quick else FULL)
@@ -379,9 +399,10 @@ def run(out, quick=False, splits=("validation", "train"), reps=(0,),
                       {s for s in range(0, planned + 1, cfg["every"])
                        if s % max(cfg["every"], planned // 4) == 0}
                       | ({steps} if steps else set()))
+        budget = budget_evaluations(slv.budget, slv.run_cost)
         log(f"{split}, repetition {rep}: "
             + (f"{steps} meta-steps" if steps else
-               f"a budget of {slv.budget} inner gradients"))
+               f"a budget of {budget} inner gradients"))
         rec = Recorder(obj, slv, metaval, steps, cfg["every"],
                        cfg["eval_runs"], grad_steps, cfg["grad_runs"],
                        cfg["diag_truncation"], log)

@@ -67,7 +67,7 @@ BAD_VALUES = {
     "truncation_exp": [0.0, -3.0, NAN, "100"],
     "init": ["metz", None, 1],
     "max_meta_steps": [0, -1, 2.5, "50"],
-    "budget": [0, -1, 2.5, "16000", True],
+    "budget": [0, -1, 2.5, "16000", True, "0 runs", "20 Runs", "runs"],
     "sigma": [0.0, -0.1, INF, NAN, "0.1"],
     "pairs": [0, -1, 2.5, "8"],
     "device": ["tpu", None],

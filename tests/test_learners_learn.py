@@ -15,7 +15,7 @@ import pytest
 
 from benchmark_utils.evaluation import evaluate
 from benchmark_utils.meta_solver import (
-    DEFAULT_BUDGET, LearnedOptimizerSolver,
+    DEFAULT_BUDGET, LearnedOptimizerSolver, budget_evaluations,
 )
 from benchmark_utils.meta_train import SolverResult
 from conftest import solver_classes, make_dataset, make_objective, run_solver
@@ -45,6 +45,8 @@ def test_defaults_improve_on_the_untrained_start(bench, name, seed):
         solver.problem.optimizer, solver.theta0), obj.horizon)
     assert metrics["value"] < untrained["value"], (untrained, metrics)
     assert metrics["meta_grad_failures"] == 0.0
-    # the budget ends the run, never overspent; selection included
-    assert 0.8 * DEFAULT_BUDGET <= metrics["inner_gradient_evaluations"] \
-        <= DEFAULT_BUDGET
+    # the budget (20 runs of the 8 tasks: 4,800) ends the run, never
+    # overspent; selection included
+    budget = budget_evaluations(DEFAULT_BUDGET, solver.run_cost)
+    assert budget == 20 * SMALL_MLP["horizon"] * SMALL_MLP["n_train_tasks"]
+    assert 0.8 * budget <= metrics["inner_gradient_evaluations"] <= budget

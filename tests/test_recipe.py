@@ -134,6 +134,23 @@ def test_finish_scores_the_last_theta_once():
     assert trainer.inner_gradient_evaluations == spent + 10
 
 
+def test_a_budget_in_runs_is_the_cost_of_that_many_runs_of_every_task():
+    from benchmark_utils.meta_solver import budget_evaluations, check_budget
+    assert check_budget(None) is None
+    assert check_budget(300) == (300, None)
+    assert check_budget("20 runs") == (20, "runs")
+    # mlp's defaults (8 tasks, T = 100) and least squares' (20, T = 40):
+    # the 16,000 inner gradients the learners had before budgets in runs
+    assert budget_evaluations(DEFAULT_BUDGET, 8 * 100) == 16000
+    assert budget_evaluations(DEFAULT_BUDGET, 20 * 40) == 16000
+    assert budget_evaluations(DEFAULT_BUDGET, 4 * 60) == 4800     # conv
+    assert budget_evaluations(1234, 8 * 100) == 1234
+    assert budget_evaluations(None, 8 * 100) is None
+    for bad in ("0 runs", "2.5 runs", "20 epochs", "runs", "16000", 0, True):
+        with pytest.raises(ValueError, match="'budget'"):
+            check_budget(bad)
+
+
 def test_every_learned_optimizer_has_the_same_default_budget(bench):
     from benchmark_utils.meta_solver import LearnedOptimizerSolver
     learners = [cls for cls in bench.get_solvers()

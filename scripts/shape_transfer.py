@@ -8,8 +8,8 @@ T = 30, 4 meta-train and 4 meta-test tasks: the size of
 ``tests/test_neural_meta_training.py``) for ``--meta-steps`` meta-steps,
 then its untrained start and its result are evaluated on the meta-test
 tasks of that shape, of 4x wider networks (64,) and of networks twice as
-deep (16, 16). Prints one line per seed: ``untrained -> trained`` test
-cross-entropy per shape.
+deep (16, 16) (no budget: the meta-steps end the run). Prints one line
+per seed: ``untrained -> trained`` test cross-entropy per shape.
 """
 
 import argparse
@@ -39,7 +39,7 @@ def transfer(bench, meta_steps, seed):
     obj = make_objective(bench, make_dataset(bench, "mlp", **SMALL), seed)
     solver, _ = run_solver(bench, obj, "neural-optimizer", meta_steps,
                            repetition=seed, split="validation",
-                           device="cpu")
+                           device="cpu", budget=None)
     result = solver.get_result()["result"]
     start = SolverResult(solver.problem.optimizer, solver.theta0)
     out = {}

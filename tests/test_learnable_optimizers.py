@@ -141,7 +141,8 @@ def test_meta_training_improves_on_the_start(bench, solver):
         n_train_tasks=2, n_test_tasks=2))
     start = obj.evaluate_result(**run_solver(bench, obj, solver, 0,
                                              split="train")[0].get_result())
-    solver_, metrics = run_solver(bench, obj, solver, 40, split="train")
+    solver_, metrics = run_solver(bench, obj, solver, 40, split="train",
+                                  budget=None)
     assert metrics["value"] < 0.2 * start["value"]
     assert metrics["step_size"] > start["step_size"]
     assert metrics["meta_grad_failures"] == 0.0

@@ -28,8 +28,10 @@ def objective(bench, **params):
 
 
 def neural(bench, obj, split):
+    """STEPS meta-steps of the neural optimizer (no budget: the step count
+    is the claim)."""
     return run_solver(bench, obj, "neural-optimizer", STEPS, split=split,
-                      device="cpu")
+                      device="cpu", budget=None)
 
 
 def test_meta_training_beats_the_untrained_optimizer(bench):
@@ -44,8 +46,10 @@ def test_meta_training_beats_the_untrained_optimizer(bench):
 
 
 # Metz et al.'s recipe (the average loss over segments of 20, meta-lr 3e-3,
-# the last theta): train-by-train overfits within 30 meta-steps
-SEGMENTS = dict(meta_loss="average", meta_lr=3e-3, select_every=None)
+# the last theta, a number of meta-steps): train-by-train overfits within
+# 30 meta-steps
+SEGMENTS = dict(meta_loss="average", meta_lr=3e-3, select_every=None,
+                budget=None)
 
 
 def test_train_by_train_overfits_noisy_labels_and_validation_does_not(bench):

@@ -142,7 +142,8 @@ def check_budget(budget):
         return None
     if isinstance(budget, str):
         count, _, unit = budget.strip().partition(" ")
-        if unit.strip() == RUNS and count.isdigit() and int(count) >= 1:
+        if (unit.strip() == RUNS and count.isascii() and count.isdigit()
+                and int(count) >= 1):
             return int(count), RUNS
         raise ValueError(
             f"parameter 'budget' must be None, an integer >= 1 (inner-"

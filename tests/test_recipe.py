@@ -146,7 +146,8 @@ def test_a_budget_in_runs_is_the_cost_of_that_many_runs_of_every_task():
     assert budget_evaluations(DEFAULT_BUDGET, 4 * 60) == 4800     # conv
     assert budget_evaluations(1234, 8 * 100) == 1234
     assert budget_evaluations(None, 8 * 100) is None
-    for bad in ("0 runs", "2.5 runs", "20 epochs", "runs", "16000", 0, True):
+    for bad in ("0 runs", "2.5 runs", "\u00b2 runs", "20 epochs", "runs",
+                "16000", 0, True):
         with pytest.raises(ValueError, match="'budget'"):
             check_budget(bad)
 

@@ -355,9 +355,7 @@ class MetaLearningSolver(BaseSolver):
             self.problem, get_estimator(gradient, **options),
             make_meta_optimizer(self.meta_optimizer, self.meta_lr,
                                 self.problem.optimizer),
-            self.theta0,
-            budget=budget_evaluations(getattr(self, "budget", None),
-                                      self.run_cost),
+            self.theta0, budget=self.inner_gradient_budget,
             **self.selection(),
         )
         steps = getattr(self, "max_meta_steps", None)
@@ -375,6 +373,14 @@ class MetaLearningSolver(BaseSolver):
             self.trainer.step()
             synchronize(device)         # before benchopt reads its clock
         self.finished = True
+
+    @property
+    def inner_gradient_budget(self):
+        """The ``budget`` in inner-gradient evaluations (None: no limit),
+        its runs counted on the tasks handed to :meth:`set_objective`
+        (:func:`budget_evaluations`)."""
+        return budget_evaluations(getattr(self, "budget", None),
+                                  self.run_cost)
 
     def selection(self):
         """The trainer's selection options: with ``select_every`` k, the

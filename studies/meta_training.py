@@ -375,7 +375,6 @@ def run(out, quick=False, splits=("validation", "train"), reps=(0,),
     run."""
     import pandas as pd
     from benchopt.benchmark import Benchmark
-    from benchmark_utils.meta_solver import budget_evaluations
 
     torch.set_num_threads(min(2, torch.get_num_threads()))
     cfg = dict(QUICK if quick else FULL)
@@ -399,10 +398,9 @@ def run(out, quick=False, splits=("validation", "train"), reps=(0,),
                       {s for s in range(0, planned + 1, cfg["every"])
                        if s % max(cfg["every"], planned // 4) == 0}
                       | ({steps} if steps else set()))
-        budget = budget_evaluations(slv.budget, slv.run_cost)
         log(f"{split}, repetition {rep}: "
             + (f"{steps} meta-steps" if steps else
-               f"a budget of {budget} inner gradients"))
+               f"a budget of {slv.inner_gradient_budget} inner gradients"))
         rec = Recorder(obj, slv, metaval, steps, cfg["every"],
                        cfg["eval_runs"], grad_steps, cfg["grad_runs"],
                        cfg["diag_truncation"], log)

@@ -14,9 +14,7 @@ run train-by-train, ``split="validation"``.
 import pytest
 
 from benchmark_utils.evaluation import evaluate
-from benchmark_utils.meta_solver import (
-    DEFAULT_BUDGET, LearnedOptimizerSolver, budget_evaluations,
-)
+from benchmark_utils.meta_solver import LearnedOptimizerSolver
 from benchmark_utils.meta_train import SolverResult
 from conftest import solver_classes, make_dataset, make_objective, run_solver
 
@@ -47,6 +45,6 @@ def test_defaults_improve_on_the_untrained_start(bench, name, seed):
     assert metrics["meta_grad_failures"] == 0.0
     # the budget (20 runs of the 8 tasks: 4,800) ends the run, never
     # overspent; selection included
-    budget = budget_evaluations(DEFAULT_BUDGET, solver.run_cost)
+    budget = solver.inner_gradient_budget
     assert budget == 20 * SMALL_MLP["horizon"] * SMALL_MLP["n_train_tasks"]
     assert 0.8 * budget <= metrics["inner_gradient_evaluations"] <= budget

@@ -11,7 +11,6 @@ import math
 import pytest
 
 from benchmark_utils.evaluation import evaluate
-from benchmark_utils.meta_solver import budget_evaluations
 from benchmark_utils.meta_train import SolverResult
 from conftest import make_dataset, make_objective, make_solver, run_solver
 from scripts.shape_transfer import SMALL, transfer
@@ -113,7 +112,7 @@ def test_defaults_beat_the_untrained_start_in_every_seed(bench, repetition):
     # tasks and 1 meta-validation task (set apart) of whole runs
     assert (result.meta_steps * SMALL["horizon"] * 3
             < result.inner_gradient_evaluations
-            <= budget_evaluations(solver.budget, solver.run_cost))
+            <= solver.inner_gradient_budget)
 
 
 def test_a_meta_trained_theta_runs_on_wider_and_deeper_networks(bench):
